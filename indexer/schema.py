@@ -1,0 +1,77 @@
+"""The Whoosh schema and how an Article becomes an index document.
+
+Text fields (title, excerpt, topics, body) are searched with English stemming; keyword
+fields (topic, provider, type) and columns (published, quality) filter and sort; ``payload``
+holds everything a result needs to be shown, so a hit never goes back to the file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from indexer.articles import Article
+
+# Bump whenever the schema or the meaning of a field changes: an index written with
+# another version is rebuilt instead of being read wrongly.
+SCHEMA_VERSION = 1
+
+TEXT_FIELDS = ("title", "excerpt", "topics", "body")
+# A missing quality earns no quality bonus, the same as a quality of 0 (payload keeps None).
+NO_QUALITY = 0
+
+
+def text_analyzer():
+    # minsize=1 keeps one-character words such as the "4" in "Diablo 4".
+    return StemmingAnalyzer(minsize=1)
+
+
+def build_schema() -> Schema:
+    stemmed = text_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        fingerprint=ID(sortable=True),
+        title=TEXT(analyzer=stemmed, phrase=True),
+        excerpt=TEXT(analyzer=stemmed, phrase=True),
+        topics=TEXT(analyzer=stemmed, phrase=False),
+        body=TEXT(analyzer=stemmed, phrase=True),
+        topic=KEYWORD(commas=True, lowercase=True),
+        provider=ID(),
+        domain=ID(),
+        type=ID(),
+        published=DATETIME(sortable=True),
+        quality=NUMERIC(numtype=int, bits=32, signed=False, sortable=True, default=NO_QUALITY),
+        payload=STORED(),
+    )
+
+
+def keyword_value(text: str | None) -> str:
+    return (text or "").strip().lower()
+
+
+def article_payload(article: Article) -> str:
+    return json.dumps(article.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def article_document(article: Article, fingerprint: str) -> dict[str, Any]:
+    """The fields Whoosh stores and indexes for one article."""
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "fingerprint": fingerprint,
+        "title": article.title,
+        "excerpt": article.excerpt,
+        "topics": " ; ".join(article.topics),
+        "body": article.body,
+        "topic": ",".join(keyword_value(t).replace(",", " ") for t in article.topics),
+        "provider": keyword_value(article.provider_name),
+        "domain": keyword_value(article.provider_domain),
+        "type": keyword_value(article.type),
+        "quality": NO_QUALITY if article.quality is None else article.quality,
+        "payload": article_payload(article),
+    }
+    if article.published is not None:
+        doc["published"] = article.published
+    return doc

@@ -1,0 +1,191 @@
+"""The ``newsfinder`` command: reindex, serve and search. Its --help is its documentation."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from indexer.build import IndexerError, ReindexLocked, ReindexReport, index_exists, reindex, stale_reason
+from webapp import PROJECT_DIR
+
+DEFAULT_SEEDS = Path(os.environ.get("NEWSFINDER_SEEDS", PROJECT_DIR / "seeds"))
+DEFAULT_INDEX = Path(os.environ.get("NEWSFINDER_INDEX", PROJECT_DIR / "index_data"))
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
+
+seeds_option = click.option(
+    "--seeds", "seeds", type=click.Path(path_type=Path), default=DEFAULT_SEEDS, show_default=True,
+    help="Folder of article files (searched recursively; env NEWSFINDER_SEEDS).",
+)
+index_option = click.option(
+    "--index", "index", type=click.Path(path_type=Path), default=DEFAULT_INDEX, show_default=True,
+    help="Folder holding the index (env NEWSFINDER_INDEX).",
+)
+
+
+def fail(message: str, status: int) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(status)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """newsfinder: full-text search over a folder of news articles with YAML front matter.
+
+    \b
+    Examples:
+      newsfinder reindex --seeds ~/news          build or update the index
+      newsfinder serve --seeds ~/news            serve http://127.0.0.1:8000
+      newsfinder search "facial recognition"     search from the terminal
+    """
+
+
+class ProgressLine:
+    """Progress on stderr for long runs: a live line on a terminal, a few lines otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < 200:
+            return
+        now = time.monotonic()
+        if done != total and now - self.last < (0.2 if self.tty else 2.0):
+            return
+        self.last = now
+        line = f"reading articles: {done}/{total} ({100 * done // total}%)"
+        if self.tty:
+            click.echo(f"\r{line}", nl=done == total, err=True)
+        else:
+            click.echo(line, err=True)
+
+
+def print_summary(report: ReindexReport) -> None:
+    if report.rebuilt:
+        click.echo(f"rebuilt index ({report.rebuilt})")
+    click.echo(
+        f"indexed {report.indexed}, updated {report.updated}, removed {report.removed}, "
+        f"unchanged {report.unchanged}, rejected {len(report.rejected)}"
+        f" — {report.docs} articles searchable ({report.seconds:.2f} s)"
+    )
+    for rejection in report.rejected:
+        click.secho(f"rejected {rejection}", fg="yellow", err=True)
+
+
+@main.command("reindex")
+@seeds_option
+@index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating changed files only.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if any file was rejected.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def reindex_command(seeds, index, full, as_json, strict, quiet):
+    """Build the index or bring it up to date with the folder of articles.
+
+    Only files that are new or changed since the last run are read; files that are gone are
+    removed. A file that is not an article is rejected with a one-line reason and never stops
+    the others.
+
+    \b
+    Examples:
+      newsfinder reindex
+      newsfinder reindex --seeds ../shared/corpus --index /tmp/corpus-index
+      newsfinder reindex --full --json
+
+    \b
+    Exit statuses:
+      0  the index is up to date (rejected files, if any, are listed)
+      1  --strict was given and some files were rejected
+      2  bad command-line usage
+      3  another reindex is writing to the same index
+      4  the reindex failed (seeds folder missing, index folder unwritable)
+    """
+    try:
+        report = reindex(seeds, index, full=full, progress=ProgressLine(not quiet and not as_json))
+    except ReindexLocked as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except (IndexerError, OSError) as exc:
+        fail(str(exc), EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        print_summary(report)
+    sys.exit(EXIT_REJECTED if strict and report.rejected else EXIT_OK)
+
+
+def ensure_index(seeds: Path, index: Path) -> None:
+    """Build the index before serving if there is none or it was written by another version."""
+    reason = "no index yet" if not index_exists(index) else stale_reason(index)
+    if reason is None:
+        return
+    click.echo(f"building the index in {index} from {seeds} ({reason})", err=True)
+    try:
+        print_summary(reindex(seeds, index, progress=ProgressLine(True)))
+    except ReindexLocked as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except (IndexerError, OSError) as exc:
+        fail(str(exc), EXIT_FAILED)
+
+
+@main.command("serve")
+@seeds_option
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes [default: one per core].")
+@click.option("--access-log", is_flag=True, help="Log every request (off by default: logs would record readers' queries).")
+def serve_command(seeds, index, host, port, workers, access_log):
+    """Serve the search page and JSON API with gunicorn (one worker per core).
+
+    The index is built first if there is none. Open http://HOST:PORT/ in a browser, or
+    ask http://HOST:PORT/api/search?q=... for JSON.
+
+    \b
+    Examples:
+      newsfinder serve
+      newsfinder serve --seeds ~/news --index ~/news-index --port 8080
+    """
+    from webapp.server import default_workers, serve
+
+    ensure_index(seeds, index)
+    click.echo(f"serving {index} at http://{host}:{port}/", err=True)
+    serve({"INDEX_DIR": str(index)}, host, port, workers or default_workers(), access_log)
+
+
+@main.command("search")
+@click.argument("query")
+@index_option
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 100))
+@click.option("--per-page", default=10, show_default=True, type=click.IntRange(1, 50))
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
+def search_command(query, index, page, per_page, as_json):
+    """Search the index from the terminal.
+
+    \b
+    Examples:
+      newsfinder search "facial recognition ban"
+      newsfinder search "diablo beta" --per-page 5 --json
+    """
+    from webapp.search import SearchEngine, SearchRequest
+
+    try:
+        response = SearchEngine(index).search(SearchRequest(q=query, page=page, per_page=per_page))
+    except IndexerError as exc:
+        fail(str(exc), EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(response.to_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{response.total} results for {query!r} ({response.took_ms} ms)")
+    for rank, hit in enumerate(response.hits, (page - 1) * per_page + 1):
+        date = (hit["published"] or "")[:10]
+        provider = hit["provider"]["name"] or ""
+        click.echo(f"{rank:>3}. {hit['title']}")
+        click.echo(f"     {provider} {date}  score {hit['score']:.2f}")
