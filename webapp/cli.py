@@ -189,3 +189,7 @@ def search_command(query, index, page, per_page, as_json):
         provider = hit["provider"]["name"] or ""
         click.echo(f"{rank:>3}. {hit['title']}")
         click.echo(f"     {provider} {date}  score {hit['score']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

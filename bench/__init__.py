@@ -1,0 +1,1 @@
+"""Benchmarks and relevance measurements for newsfinder (run with ``python -m bench``)."""

@@ -1,0 +1,194 @@
+"""Shared fixtures: article files written on disk, real Whoosh indexes, the Flask app, and a
+real newsfinder server process on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from indexer.build import reindex
+from webapp import create_app
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CORPUS_DIR = Path(os.environ.get("NEWSFINDER_CORPUS", PROJECT_DIR.parent / "shared" / "corpus"))
+CORPUS_SIZE = 2286
+
+
+def write_article(folder: Path, name: str, body: str = "", **front) -> Path:
+    """Write an article file with the given front-matter fields (YAML-dumped)."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n" + body
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def article_fields(title: str, excerpt: str = "", quality: int | None = 80, **extra) -> dict:
+    fields = {
+        "category": "news",
+        "title": title,
+        "excerpt": excerpt,
+        "publishedDateTime": "2024-01-15T10:00:00Z",
+        "webUrl": f"https://example.org/{abs(hash(title)) % 10**8}",
+        "type": "article",
+        "provider": {"name": "Example News", "domain": "example.org"},
+        "topics": ["Testing"],
+    }
+    if quality is not None:
+        fields["quality"] = quality
+    fields.update(extra)
+    return fields
+
+
+@pytest.fixture
+def seeds(tmp_path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def small_collection(seeds) -> Path:
+    """A handful of articles with known words and qualities."""
+    write_article(seeds, "ban.md", **article_fields(
+        "Parliament votes to ban facial recognition in public spaces",
+        "Lawmakers called for a permanent ban on automated facial recognition.", quality=120,
+        topics=["Privacy", "AI"]))
+    write_article(seeds, "beta.md", **article_fields(
+        "Open beta weekend announced for the sequel",
+        "Players can join the open beta this weekend on every platform.", quality=90,
+        topics=["Games"], type="video"))
+    write_article(seeds, "cookies.md", **article_fields(
+        "Browser blocks third-party cookies",
+        "Advertisers lose cross-site tracking through cookies.", quality=60, topics=["Privacy"]))
+    write_article(seeds, "nested/library.txt", **article_fields(
+        "Library lends laptops", "Borrow a laptop for three weeks.", quality=None))
+    return seeds
+
+
+@pytest.fixture
+def small_index(small_collection, index_dir) -> Path:
+    reindex(small_collection, index_dir)
+    return index_dir
+
+
+@pytest.fixture
+def make_client(index_dir):
+    def factory(**config):
+        app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True, **config})
+        return app.test_client()
+
+    return factory
+
+
+@pytest.fixture
+def client(small_index, make_client):
+    return make_client()
+
+
+def require_corpus() -> Path:
+    if not CORPUS_DIR.is_dir():
+        pytest.skip(f"the shared corpus is absent ({CORPUS_DIR}); .ci/run requires it, so CI never skips")
+    return CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return require_corpus()
+
+
+@pytest.fixture(scope="session")
+def corpus_index(corpus_dir, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus-index")
+    report = reindex(corpus_dir, folder)
+    assert report.indexed == CORPUS_SIZE, report.rejected[:5]
+    return folder
+
+
+@pytest.fixture(scope="session")
+def corpus_client(corpus_index):
+    return create_app({"INDEX_DIR": str(corpus_index), "TESTING": True}).test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str, timeout: float = 10.0) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+class ServerProcess:
+    """``newsfinder serve`` started as a real process; stopped and its output kept for failures."""
+
+    def __init__(self, seeds: Path, index: Path, workers: int = 2):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = index.parent / f"server-{self.port}.log"
+        command = [sys.executable, "-m", "webapp.cli", "serve", "--seeds", str(seeds), "--index", str(index),
+                   "--port", str(self.port), "--workers", str(workers)]
+        self.handle = open(self.log, "wb")
+        self.process = subprocess.Popen(command, stdout=self.handle, stderr=subprocess.STDOUT, cwd=PROJECT_DIR)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                status, _ = get_json(self.base + "/api/health", timeout=2)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready after {timeout} s:\n{self.output()}")
+
+    def output(self) -> str:
+        self.handle.flush()
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.handle.close()
+
+
+@pytest.fixture
+def start_server():
+    servers = []
+
+    def start(seeds: Path, index: Path, workers: int = 2) -> ServerProcess:
+        server = ServerProcess(seeds, index, workers)
+        servers.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -1,0 +1,105 @@
+"""The JSON API contract: shapes, paging, 400s naming the parameter, and no 500s."""
+
+from __future__ import annotations
+
+import pytest
+
+HIT_KEYS = {"id", "title", "excerpt", "url", "provider", "topics", "published", "quality", "score", "highlights"}
+
+
+def test_search_response_has_the_documented_shape(client):
+    body = client.get("/api/search?q=facial+recognition").get_json()
+    assert {"query", "total", "page", "per_page", "took_ms", "hits"} <= set(body)
+    assert (body["query"], body["total"], body["page"], body["per_page"]) == ("facial recognition", 1, 1, 10)
+    assert isinstance(body["took_ms"], float)
+    hit = body["hits"][0]
+    assert HIT_KEYS <= set(hit)
+    assert hit["id"] == "ban"
+    assert hit["provider"] == {"name": "Example News", "domain": "example.org"}
+    assert hit["topics"] == ["Privacy", "AI"]
+    assert hit["published"] == "2024-01-15T10:00:00Z"
+    assert hit["quality"] == 120 and hit["score"] > 0
+    assert hit["highlights"]["title"] == "Parliament votes to ban <mark>facial</mark> <mark>recognition</mark> in public spaces"
+    assert "<mark>facial</mark>" in hit["highlights"]["excerpt"]
+
+
+def test_stemming_matches_other_forms_of_a_word(client):
+    hits = client.get("/api/search?q=bans").get_json()["hits"]
+    assert [h["id"] for h in hits] == ["ban"]
+    assert "<mark>ban</mark>" in hits[0]["highlights"]["title"]
+
+
+def test_missing_quality_is_null_and_nested_ids_keep_their_folder(client):
+    hit = client.get("/api/search?q=laptops").get_json()["hits"][0]
+    assert hit["id"] == "nested/library" and hit["quality"] is None
+
+
+def test_all_words_are_required_before_falling_back_to_any(client):
+    body = client.get("/api/search?q=cookies+weekend").get_json()
+    assert body["matching"] == "any" and {h["id"] for h in body["hits"]} == {"cookies", "beta"}
+    body = client.get("/api/search?q=open+beta").get_json()
+    assert body["matching"] == "all" and [h["id"] for h in body["hits"]] == ["beta"]
+
+
+def test_paging_splits_results_and_reports_total_pages(client):
+    first = client.get("/api/search?q=&per_page=3").get_json()
+    second = client.get("/api/search?q=&per_page=3&page=2").get_json()
+    assert first["total"] == second["total"] == 4 and first["total_pages"] == 2
+    assert len(first["hits"]) == 3 and len(second["hits"]) == 1
+    assert not {h["id"] for h in first["hits"]} & {h["id"] for h in second["hits"]}
+    beyond = client.get("/api/search?q=&per_page=3&page=9").get_json()
+    assert beyond["hits"] == [] and beyond["total"] == 4
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("page=0", "page"), ("page=-3", "page"), ("page=abc", "page"), ("page=1.5", "page"), ("page=101", "page"),
+    ("per_page=0", "per_page"), ("per_page=51", "per_page"), ("per_page=ten", "per_page"),
+    ("q=" + "x" * 501, "q"),
+])
+def test_bad_parameters_get_400_naming_the_parameter(client, query, parameter):
+    response = client.get(f"/api/search?{query}")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_parameter" and error["parameter"] == parameter
+    assert parameter in error["message"]
+
+
+@pytest.mark.parametrize("q", [
+    '"', '"unclosed phrase', "(", ")", "title:", ":", "*", "?", "AND", "OR OR", "NOT", "-", "a^", "~2",
+    "title:(", "[a TO", "{}", "\x00", "\u202e\u0301", "日本語", "emoji 🚀", "a" * 500, "% %% %s", "\\",
+    "fingerprint:1", "body:", "ban*", "NOT ban", "ban -ban", "ban AND (facial OR",
+])
+def test_no_query_text_produces_a_server_error(client, q):
+    response = client.get("/api/search", query_string={"q": q})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert isinstance(response.get_json()["hits"], list)
+
+
+def test_health_reports_the_document_count(client):
+    body = client.get("/api/health").get_json()
+    assert body["status"] == "ok" and body["docs"] == 4 and body["generation"] == 1
+
+
+def test_unknown_paths_and_methods_answer_in_json(client):
+    missing = client.get("/api/nothing")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    post = client.post("/api/search")
+    assert post.status_code == 405 and post.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_missing_index_is_a_503_with_a_reason(make_client):
+    response = make_client().get("/api/health")
+    assert response.status_code == 503
+    assert "newsfinder reindex" in response.get_json()["error"]["message"]
+
+
+def test_responses_do_not_leak_the_query_to_other_sites(client):
+    response = client.get("/api/search?q=ban")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_secured_field_is_never_served(corpus_client):
+    body = corpus_client.get("/api/search?q=facial+recognition+ban").get_json()
+    assert body["hits"][0]["id"] == "000_dd0a1db9d83ee7d8"
+    assert "secured" not in str(body) and "kkzKM" not in str(body)

@@ -1,0 +1,130 @@
+"""Reading article files: front matter, lenient fields, and one-line rejections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from indexer.articles import ArticleError, iter_article_paths, parse_article
+from tests.conftest import PROJECT_DIR
+
+SEED_ID = "000_dd0a1db9d83ee7d8"
+
+
+def write(folder, name, content, mode="w"):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", newline="")
+    return name
+
+
+def test_seed_article_is_read_with_every_field_a_result_needs():
+    article = parse_article(PROJECT_DIR / "seeds", f"{SEED_ID}.txt")
+    assert article.id == SEED_ID
+    assert article.title.startswith("European Parliament opposes 'mass surveillance,'")
+    assert article.excerpt.startswith("MEPs have officially called")
+    assert article.topics == ["Computer Vision", "AI"]
+    assert article.category == "news" and article.type == "article"
+    assert (article.provider_name, article.provider_domain) == ("TechSpot", "techspot.com")
+    assert article.published == dt.datetime(2021, 10, 7, 12, 37)
+    assert article.url.startswith("https://www.techspot.com/news/91618")
+    assert article.image.startswith("https://static.techspot.com/")
+    assert article.quality == 74
+    assert [r["provider"]["name"] for r in article.related] == ["TechCrunch", "Common Dreams"]
+
+
+def test_secured_value_never_reaches_the_article():
+    article = parse_article(PROJECT_DIR / "seeds", f"{SEED_ID}.txt")
+    assert "secured" not in article.to_json()
+    assert "kkzKM" not in str(article.to_json())
+
+
+def test_dashes_inside_the_front_matter_do_not_close_it(tmp_path):
+    name = write(tmp_path, "a.md", (
+        "---\ntitle: Dashes\n"
+        "excerpt: \"Subscribe! -------------------- Join ---\"\n"
+        "note: |\n  first\n  ---\n  still the note\n"
+        "quality: 50\n---\nbody after\n---\nmore body\n"))
+    article = parse_article(tmp_path, name)
+    assert article.excerpt == "Subscribe! -------------------- Join ---"
+    assert article.quality == 50
+    assert article.body == "body after\n---\nmore body"
+
+
+def test_corpus_files_with_dash_runs_in_excerpts_keep_whole_excerpts(corpus_dir):
+    article = parse_article(corpus_dir, "2019-11-01-sodapoppin-reacts-to-diablo-4-cinematicannouncement-with-chat.md")
+    assert "--------------------------------------------" in article.excerpt
+    assert article.excerpt.endswith("...")
+
+
+def test_lenient_fields(tmp_path):
+    name = write(tmp_path, "lenient.markdown", (
+        "\ufeff---\r\ntitle: 1984\r\nexcerpt: plain\r\ntopics: Privacy, Surveillance\r\n"
+        "quality: '88'\r\npublishedDateTime: 2022-05-01\r\n---\r\n"))
+    article = parse_article(tmp_path, name)
+    assert article.id == "lenient"
+    assert article.title == "1984"
+    assert article.topics == ["Privacy", "Surveillance"]
+    assert article.quality == 88
+    assert article.published == dt.datetime(2022, 5, 1)
+
+
+def test_missing_optional_fields_give_empty_values(tmp_path):
+    article = parse_article(tmp_path, write(tmp_path, "bare.md", "---\ntitle: Only a title\n---\n"))
+    assert (article.excerpt, article.topics, article.quality, article.url, article.published) == ("", [], None, None, None)
+
+
+def test_url_falls_back_to_original_url_and_null_topics_are_dropped(tmp_path):
+    name = write(tmp_path, "u.md", "---\ntitle: T\noriginalUrl: https://example.org/o\ntopics: [null, AI, AI]\n---\n")
+    article = parse_article(tmp_path, name)
+    assert article.url == "https://example.org/o"
+    assert article.topics == ["AI"]
+
+
+def test_nested_file_id_is_its_relative_path_without_extension(tmp_path):
+    name = write(tmp_path, "2024/05/story.md", "---\ntitle: Nested\n---\n")
+    assert parse_article(tmp_path, name).id == "2024/05/story"
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("title: no delimiters\n", "has no front matter"),
+        ("---\ntitle: never closed\n", "unterminated front matter"),
+        ("---\ntitle: [unclosed\n---\n", "invalid YAML front matter at line"),
+        ("---\n- a\n- list\n---\n", "front matter that is a list, not a mapping"),
+        ("---\njust a string\n---\n", "front matter that is a str, not a mapping"),
+        ("---\n---\n", "empty front matter"),
+        ("---\nexcerpt: no title here\n---\n", "has no title"),
+        ("---\ntitle: !!python/object/apply:os.system ['echo hacked']\n---\n", "invalid YAML"),
+        (b"---\ntitle: caf\xe9\n---\n", "not UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary file"),
+        ("", "has no front matter"),
+    ],
+)
+def test_files_that_are_not_articles_are_rejected_with_a_reason(tmp_path, content, reason):
+    name = write(tmp_path, "bad.md", content)
+    with pytest.raises(ArticleError) as caught:
+        parse_article(tmp_path, name)
+    assert reason in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_link_outside_the_seeds_folder_is_rejected(tmp_path):
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\ntitle: secret\n---\n")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "link.md").symlink_to(outside)
+    with pytest.raises(ArticleError, match="outside the seeds folder"):
+        parse_article(seeds, "link.md")
+
+
+def test_only_article_files_are_found_and_hidden_ones_skipped(tmp_path):
+    for name in ["a.md", "b.markdown", "c.txt", "d.html", ".hidden.md", ".git/e.md", "sub/f.MD"]:
+        write(tmp_path, name, "---\ntitle: x\n---\n")
+    assert list(iter_article_paths(tmp_path)) == ["a.md", "b.markdown", "c.txt", "sub/f.MD"]

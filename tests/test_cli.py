@@ -1,0 +1,83 @@
+"""The newsfinder command: reindex summaries and exit statuses, search output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from whoosh import index as whoosh_index
+
+from indexer.build import INDEX_NAME
+from tests.conftest import PROJECT_DIR
+from webapp.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_reindex_prints_a_summary_and_lists_rejections(small_collection, index_dir):
+    (small_collection / "bad.md").write_text("---\n- not a mapping\n---\n")
+    result = run("reindex", "--seeds", small_collection, "--index", index_dir)
+    assert result.exit_code == 0
+    assert "indexed 4, updated 0, removed 0, unchanged 0, rejected 1 — 4 articles searchable" in result.output
+    assert "rejected bad.md: has front matter that is a list, not a mapping" in result.output
+
+
+def test_strict_reindex_fails_on_rejections(small_collection, index_dir):
+    (small_collection / "bad.md").write_text("nothing")
+    assert run("reindex", "--strict", "--seeds", small_collection, "--index", index_dir).exit_code == 1
+
+
+def test_reindex_json_report(small_collection, index_dir):
+    result = run("reindex", "--json", "--seeds", small_collection, "--index", index_dir)
+    report = json.loads(result.output)
+    assert (report["indexed"], report["docs"], report["rejected"]) == (4, 4, [])
+
+
+def test_missing_seeds_folder_exits_4_with_one_line(tmp_path):
+    result = run("reindex", "--seeds", tmp_path / "missing", "--index", tmp_path / "index")
+    assert result.exit_code == 4
+    assert result.output.strip().startswith("error: seeds folder") and result.output.count("\n") == 1
+
+
+def test_locked_index_exits_3(small_index, small_collection):
+    writer = whoosh_index.open_dir(str(small_index), indexname=INDEX_NAME).writer()
+    try:
+        result = run("reindex", "--seeds", small_collection, "--index", small_index)
+    finally:
+        writer.cancel()
+    assert result.exit_code == 3 and "another reindex" in result.output
+
+
+def test_help_documents_exit_statuses_and_examples():
+    text = run("reindex", "--help").output
+    assert "Exit statuses:" in text and "3  another reindex" in text and "Examples:" in text
+    assert "Examples:" in run("serve", "--help").output and "Examples:" in run("search", "--help").output
+
+
+def test_search_prints_ranked_titles(small_index):
+    result = run("search", "facial recognition", "--index", small_index)
+    assert result.exit_code == 0
+    assert "1 results for 'facial recognition'" in result.output
+    assert "  1. Parliament votes to ban facial recognition in public spaces" in result.output
+    assert "Example News 2024-01-15" in result.output
+
+
+def test_search_json_is_the_api_response(small_index):
+    body = json.loads(run("search", "cookies", "--json", "--index", small_index).output)
+    assert body["total"] == 1 and body["hits"][0]["id"] == "cookies"
+
+
+def test_search_without_index_is_one_clear_error(tmp_path):
+    result = run("search", "x", "--index", tmp_path / "none")
+    assert result.exit_code == 4 and "run `newsfinder reindex` first" in result.output
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "newsfinder"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, cwd=PROJECT_DIR)
+    assert result.returncode == 0 and "reindex" in result.stdout and "serve" in result.stdout

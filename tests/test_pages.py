@@ -1,0 +1,71 @@
+"""The server-rendered search page: results without JavaScript, escaping, pagination."""
+
+from __future__ import annotations
+
+import re
+
+from indexer.build import reindex
+from tests.conftest import article_fields, write_article
+
+
+def test_front_page_has_a_labelled_search_box(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<form class="search" role="search" action="/" method="get">' in html
+    assert '<label for="q"' in html and 'name="q"' in html
+
+
+def test_results_are_rendered_on_the_server(client):
+    response = client.get("/?q=facial+recognition")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "1 article for <strong>facial recognition</strong>" in html
+    assert '<a href="https://example.org/' in html
+    assert "<mark>facial</mark> <mark>recognition</mark>" in html
+    assert '<span class="provider">Example News</span>' in html
+    assert '<time datetime="2024-01-15T10:00:00Z">2024-01-15</time>' in html
+    assert "<li>Privacy</li>" in html and "<li>AI</li>" in html
+    assert "<script" not in html  # nothing on this page needs JavaScript
+
+
+def test_no_results_says_so(client):
+    html = client.get("/?q=zeppelin").get_data(as_text=True)
+    assert "No articles match <strong>zeppelin</strong>." in html
+
+
+def test_pagination_links_move_between_pages(seeds, index_dir, make_client):
+    for number in range(25):
+        write_article(seeds, f"a{number:02}.md", **article_fields(f"Harbour report number {number}"))
+    reindex(seeds, index_dir)
+    client = make_client()
+    first = client.get("/?q=harbour").get_data(as_text=True)
+    assert "25 articles for <strong>harbour</strong>, page 1 of 3." in first
+    assert 'rel="next" href="/?q=harbour&amp;page=2"' in first and 'rel="prev"' not in first
+    last = client.get("/?q=harbour&page=3").get_data(as_text=True)
+    assert 'rel="prev" href="/?q=harbour&amp;page=2"' in last and 'rel="next"' not in last
+    assert len(re.findall(r'<li class="hit">', last)) == 5
+
+
+def test_untrusted_titles_excerpts_and_urls_are_escaped(seeds, index_dir, make_client):
+    write_article(seeds, "evil.md", **article_fields(
+        '<script>alert("title")</script> evil headline',
+        'evil <img src=x onerror="alert(1)"> excerpt & more',
+        webUrl="javascript:alert(document.cookie)",
+        topics=["<b>topic</b>"],
+        provider={"name": "<i>Provider</i>", "domain": "example.org"}))
+    reindex(seeds, index_dir)
+    html = make_client().get("/?q=evil").get_data(as_text=True)
+    assert "<script>" not in html and "<img" not in html and "<b>topic" not in html and "<i>Provider" not in html
+    assert "&lt;script&gt;alert" in html and "&lt;img src=x onerror=" in html
+    assert "<mark>evil</mark>" in html
+    assert "javascript:" not in html
+
+
+def test_bad_page_parameter_renders_an_error_page(client):
+    response = client.get("/?q=ban&page=zero")
+    assert response.status_code == 400
+    assert "page must be a whole number" in response.get_data(as_text=True)
+
+
+def test_unknown_page_is_an_html_404(client):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404 and "<h1>Error 404</h1>" in response.get_data(as_text=True)

@@ -1,0 +1,121 @@
+"""Building and updating the index on disk: additions, changes, removals, rejections."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from whoosh import index as whoosh_index
+
+from indexer.build import INDEX_NAME, IndexerError, ReindexLocked, read_meta, reindex
+from indexer.schema import SCHEMA_VERSION
+from tests.conftest import article_fields, write_article
+from webapp.search import SearchEngine, SearchRequest
+
+
+def titles(index_dir, q):
+    return [hit["title"] for hit in SearchEngine(index_dir).search(SearchRequest(q=q)).hits]
+
+
+def test_first_reindex_indexes_every_article(small_collection, index_dir):
+    report = reindex(small_collection, index_dir)
+    assert (report.indexed, report.updated, report.removed, report.rejected) == (4, 0, 0, [])
+    assert report.docs == 4 and report.rebuilt == "new index"
+    assert titles(index_dir, "laptop") == ["Library lends laptops"]
+
+
+def test_nothing_changed_means_nothing_rewritten(small_index, small_collection):
+    report = reindex(small_collection, small_index)
+    assert (report.indexed, report.updated, report.removed, report.unchanged) == (0, 0, 0, 4)
+    assert not report.changed
+
+
+def test_changed_added_and_deleted_files_are_followed(small_index, small_collection):
+    write_article(small_collection, "cookies.md", **article_fields("Browser blocks trackers", "Now about trackers."))
+    write_article(small_collection, "new.md", **article_fields("Fresh story on satellites", "Orbit news."))
+    (small_collection / "beta.md").unlink()
+    report = reindex(small_collection, small_index)
+    assert (report.indexed, report.updated, report.removed, report.unchanged) == (1, 1, 1, 2)
+    assert titles(small_index, "satellites") == ["Fresh story on satellites"]
+    assert titles(small_index, "trackers") == ["Browser blocks trackers"]
+    assert titles(small_index, "cookies") == []
+    assert titles(small_index, "beta") == []
+
+
+def test_touched_file_with_same_content_is_not_reindexed(small_index, small_collection):
+    path = small_collection / "ban.md"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
+    report = reindex(small_collection, small_index)
+    assert (report.updated, report.unchanged) == (0, 4)
+
+
+def test_one_broken_file_never_stops_the_others(seeds, index_dir):
+    write_article(seeds, "good-1.md", **article_fields("First good article"))
+    (seeds / "broken.md").write_text("---\ntitle: [oops\n---\n")
+    write_article(seeds, "good-2.md", **article_fields("Second good article"))
+    report = reindex(seeds, index_dir)
+    assert report.indexed == 2
+    assert [(r.path, r.reason.split(" at ")[0]) for r in report.rejected] == [("broken.md", "has invalid YAML front matter")]
+
+
+def test_an_article_broken_by_an_edit_leaves_the_index(small_index, small_collection):
+    (small_collection / "cookies.md").write_text("no front matter any more")
+    report = reindex(small_collection, small_index)
+    assert report.removed == 1 and [r.path for r in report.rejected] == ["cookies.md"]
+    assert titles(small_index, "cookies") == []
+
+
+def test_two_files_with_one_id_keep_the_first(seeds, index_dir):
+    write_article(seeds, "same.md", **article_fields("From markdown"))
+    write_article(seeds, "same.txt", **article_fields("From text"))
+    report = reindex(seeds, index_dir)
+    assert report.indexed == 1
+    assert [str(r) for r in report.rejected] == ["same.txt: has the same id as same.md"]
+
+
+def test_full_rebuild_starts_from_scratch(small_index, small_collection):
+    report = reindex(small_collection, small_index, full=True)
+    assert report.rebuilt == "full rebuild requested" and report.indexed == 4 and report.docs == 4
+
+
+def test_index_from_another_schema_version_is_rebuilt(small_index, small_collection):
+    (small_index / "newsfinder.json").write_text('{"schema_version": 0}')
+    report = reindex(small_collection, small_index)
+    assert "schema version 0" in report.rebuilt and report.docs == 4
+    assert read_meta(small_index)["schema_version"] == SCHEMA_VERSION
+
+
+def test_generation_counts_committed_changes(small_index, small_collection):
+    assert read_meta(small_index)["generation"] == 1
+    reindex(small_collection, small_index)
+    assert read_meta(small_index)["generation"] == 1
+    write_article(small_collection, "extra.md", **article_fields("Extra"))
+    reindex(small_collection, small_index)
+    assert read_meta(small_index)["generation"] == 2
+
+
+def test_concurrent_reindex_is_refused(small_index, small_collection):
+    writer = whoosh_index.open_dir(str(small_index), indexname=INDEX_NAME).writer()
+    try:
+        with pytest.raises(ReindexLocked, match="another reindex"):
+            reindex(small_collection, small_index)
+    finally:
+        writer.cancel()
+    assert reindex(small_collection, small_index).docs == 4
+
+
+def test_missing_seeds_folder_is_an_error(tmp_path):
+    with pytest.raises(IndexerError, match="does not exist"):
+        reindex(tmp_path / "nowhere", tmp_path / "index")
+
+
+def test_progress_is_reported_per_file(small_collection, index_dir):
+    calls = []
+    reindex(small_collection, index_dir, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_whole_corpus_indexes_with_none_rejected(corpus_dir, tmp_path):
+    report = reindex(corpus_dir, tmp_path / "index")
+    assert report.rejected == []
+    assert report.indexed == report.docs == 2286

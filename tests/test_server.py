@@ -1,0 +1,39 @@
+"""The real server: `newsfinder serve` as a process, queried over HTTP on loopback."""
+
+from __future__ import annotations
+
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.conftest import PROJECT_DIR, get_json
+
+
+def test_serve_builds_the_missing_index_and_finds_the_seed_first(start_server, tmp_path):
+    server = start_server(PROJECT_DIR / "seeds", tmp_path / "index")
+    status, body = get_json(server.base + "/api/search?q=facial+recognition+ban")
+    assert status == 200
+    assert body["hits"][0]["id"] == "000_dd0a1db9d83ee7d8"
+    assert "building the index" in server.output()
+    with urllib.request.urlopen(server.base + "/?q=facial+recognition+ban") as page:
+        html = page.read().decode()
+    assert "European Parliament opposes" in html and page.headers["Content-Type"].startswith("text/html")
+
+
+def test_server_answers_concurrent_requests_with_several_workers(start_server, small_index, small_collection):
+    server = start_server(small_collection, small_index, workers=2)
+    assert "Booting worker" in server.output() and server.output().count("Booting worker") == 2
+
+    def ask(number):
+        return get_json(f"{server.base}/api/search?q=privacy&page=1&per_page={1 + number % 5}")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(40)))
+    assert all(status == 200 and body["total"] == 2 for status, body in answers)
+    status, body = get_json(server.base + "/api/search?per_page=500")
+    assert status == 400 and body["error"]["parameter"] == "per_page"
+
+
+def test_serving_the_corpus_reports_every_article(start_server, corpus_index):
+    server = start_server(corpus_index.parent / "unused-seeds", corpus_index)
+    status, body = get_json(server.base + "/api/health")
+    assert status == 200 and body["docs"] == 2286 and body["status"] == "ok"
