@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,7 +22,10 @@ def test_serve_builds_the_missing_index_and_finds_the_seed_first(start_server, t
 
 def test_server_answers_concurrent_requests_with_several_workers(start_server, small_index, small_collection):
     server = start_server(small_collection, small_index, workers=2)
-    assert "Booting worker" in server.output() and server.output().count("Booting worker") == 2
+    deadline = time.monotonic() + 20
+    while server.output().count("Booting worker") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.output().count("Booting worker") == 2
 
     def ask(number):
         return get_json(f"{server.base}/api/search?q=privacy&page=1&per_page={1 + number % 5}")
