@@ -36,7 +36,7 @@ def build_schema() -> Schema:
         fingerprint=ID(sortable=True),
         title=TEXT(analyzer=stemmed, phrase=True),
         excerpt=TEXT(analyzer=stemmed, phrase=True),
-        topics=TEXT(analyzer=stemmed, phrase=False),
+        topics=TEXT(analyzer=stemmed, phrase=True),
         body=TEXT(analyzer=stemmed, phrase=True),
         topic=KEYWORD(commas=True, lowercase=True),
         provider=ID(),

@@ -67,12 +67,18 @@ def test_bad_parameters_get_400_naming_the_parameter(client, query, parameter):
 @pytest.mark.parametrize("q", [
     '"', '"unclosed phrase', "(", ")", "title:", ":", "*", "?", "AND", "OR OR", "NOT", "-", "a^", "~2",
     "title:(", "[a TO", "{}", "\x00", "\u202e\u0301", "日本語", "emoji 🚀", "a" * 500, "% %% %s", "\\",
-    "fingerprint:1", "body:", "ban*", "NOT ban", "ban -ban", "ban AND (facial OR",
+    "fingerprint:1", "body:", "ban*", "NOT ban", "ban -ban", "ban AND (facial OR", '"open beta"',
+    'topics:"privacy ai"', 'title:"ban facial"~3',
 ])
 def test_no_query_text_produces_a_server_error(client, q):
     response = client.get("/api/search", query_string={"q": q})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert isinstance(response.get_json()["hits"], list)
+
+
+def test_quoted_phrase_matches_words_in_order(client):
+    assert [h["id"] for h in client.get('/api/search?q="open+beta"').get_json()["hits"]] == ["beta"]
+    assert client.get('/api/search?q="beta+open"').get_json()["total"] == 0
 
 
 def test_health_reports_the_document_count(client):

@@ -6,7 +6,8 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.conftest import PROJECT_DIR, get_json
+from indexer.build import reindex
+from tests.conftest import PROJECT_DIR, article_fields, get_json, write_article
 
 
 def test_serve_builds_the_missing_index_and_finds_the_seed_first(start_server, tmp_path):
@@ -41,3 +42,20 @@ def test_serving_the_corpus_reports_every_article(start_server, corpus_index):
     server = start_server(corpus_index.parent / "unused-seeds", corpus_index)
     status, body = get_json(server.base + "/api/health")
     assert status == 200 and body["docs"] == 2286 and body["status"] == "ok"
+
+
+def test_running_server_picks_up_a_reindex_without_restart(start_server, small_index, small_collection):
+    server = start_server(small_collection, small_index, workers=2)
+    assert get_json(server.base + "/api/search?q=zeppelin")[1]["total"] == 0
+    write_article(small_collection, "zeppelin.md", **article_fields("Zeppelin returns to the airfield"))
+    reindex(small_collection, small_index)
+    deadline = time.monotonic() + 10
+    streak = 0
+    # 20 answers in a row with the new article: both workers have switched to the new index.
+    while time.monotonic() < deadline and streak < 20:
+        status, body = get_json(server.base + "/api/search?q=zeppelin")
+        assert status == 200
+        streak = streak + 1 if body["total"] == 1 else 0
+        time.sleep(0.05)
+    assert streak == 20
+    assert get_json(server.base + "/api/health")[1]["docs"] == 5

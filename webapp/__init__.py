@@ -37,6 +37,7 @@ def config_from_environment() -> dict:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.json.sort_keys = False  # keep the documented field order in JSON answers
     app.config.update(DEFAULTS)
     app.config.update(config_from_environment())
     app.config.update(config or {})

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import sorting
-from whoosh.query import Every, NullQuery
+from whoosh.query import Every, NullQuery, QueryError
 
 from indexer.build import open_index, read_meta
-from webapp.query import parse_user_query, word_count
+from webapp.query import parse_user_query, qparser_safe, word_count
 from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT, QualityBM25F, quality_factors
 from webapp.snippets import crop, highlight_text
 
@@ -119,10 +119,11 @@ class SearchEngine:
             results = browse(searcher, request)
             matching = "none" if request.q.strip() == "" else "all"
         else:
-            results = searcher.search(query, limit=request.page * request.per_page)
+            limit = request.page * request.per_page
+            query, results = run_query(searcher, query, request.q, limit)
             if results.is_empty() and word_count(query) > 1:
-                query = parse_user_query(searcher.schema, request.q, any_word=True)
-                results = searcher.search(query, limit=request.page * request.per_page)
+                query, results = run_query(searcher, parse_user_query(searcher.schema, request.q, any_word=True),
+                                           request.q, limit)
                 matching = "any"
         terms = highlight_terms(query, searcher)
         offset = (request.page - 1) * request.per_page
@@ -140,6 +141,15 @@ class SearchEngine:
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         fields = self.searcher().document(id=article_id)
         return json.loads(fields["payload"]) if fields else None
+
+
+def run_query(searcher, query, text: str, limit: int):
+    """Run a parsed query; if Whoosh refuses it, run the text as plain words instead."""
+    try:
+        return query, searcher.search(query, limit=limit)
+    except QueryError:
+        plain = parse_user_query(searcher.schema, qparser_safe(text))
+        return plain, searcher.search(plain, limit=limit)
 
 
 def browse(searcher, request: SearchRequest):
