@@ -76,8 +76,8 @@ def mrr_at_10(engine, items: list[dict]) -> float:
 
     total = 0.0
     for item in items:
-        response = engine.search(SearchRequest(q=item["query"], per_page=10))
-        total += reciprocal_rank([hit["id"] for hit in response.hits], item["id"])
+        response = engine.search(SearchRequest(q=item["query"], per_page=10, collapse=False))
+        total += reciprocal_rank([hit["id"] for hit in response["hits"]], item["id"])
     return total / len(items)
 
 

@@ -21,6 +21,7 @@ from whoosh.index import LockError
 
 from indexer.articles import ArticleError, article_id, iter_article_paths, parse_article_bytes, read_article_bytes
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema
+from indexer.stories import group_stories, stories_path, story_input, write_stories
 
 META_FILE = "newsfinder.json"
 INDEX_NAME = "MAIN"
@@ -230,7 +231,18 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
             report.indexed += 1
 
 
+def update_stories(ix, index_dir: Path) -> None:
+    """Group the committed articles into stories, once per index generation."""
+    generation = ix.latest_generation()
+    if stories_path(index_dir, generation).exists():
+        return
+    with ix.searcher() as searcher:
+        items = [story_input(json.loads(fields["payload"])) for fields in searcher.reader().all_stored_fields()]
+    write_stories(index_dir, generation, group_stories(items))
+
+
 def finish_report(ix, index_dir: Path, report: ReindexReport, started: float) -> None:
+    update_stories(ix, index_dir)
     with ix.searcher() as searcher:
         report.docs = searcher.doc_count()
     meta = read_meta(index_dir)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import RegexTokenizer, LowercaseFilter, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from indexer.articles import Article
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("title", "excerpt", "topics", "body")
 # A missing quality earns no quality bonus, the same as a quality of 0 (payload keeps None).
@@ -29,6 +29,12 @@ def text_analyzer():
     return StemmingAnalyzer(minsize=1)
 
 
+def word_analyzer():
+    # Unstemmed and without a stop list: the vocabulary for spelling corrections and
+    # completions, and the field that answers a query made only of stop words.
+    return RegexTokenizer() | LowercaseFilter()
+
+
 def build_schema() -> Schema:
     stemmed = text_analyzer()
     return Schema(
@@ -38,9 +44,10 @@ def build_schema() -> Schema:
         excerpt=TEXT(analyzer=stemmed, phrase=True),
         topics=TEXT(analyzer=stemmed, phrase=True),
         body=TEXT(analyzer=stemmed, phrase=True),
-        topic=KEYWORD(commas=True, lowercase=True),
-        provider=ID(),
-        domain=ID(),
+        provider=TEXT(analyzer=word_analyzer(), phrase=True),
+        words=TEXT(analyzer=word_analyzer(), phrase=True),
+        topic_value=KEYWORD(commas=True, lowercase=False),
+        provider_value=ID(),
         type=ID(),
         published=DATETIME(sortable=True),
         quality=NUMERIC(numtype=int, bits=32, signed=False, sortable=True, default=NO_QUALITY),
@@ -65,9 +72,10 @@ def article_document(article: Article, fingerprint: str) -> dict[str, Any]:
         "excerpt": article.excerpt,
         "topics": " ; ".join(article.topics),
         "body": article.body,
-        "topic": ",".join(keyword_value(t).replace(",", " ") for t in article.topics),
-        "provider": keyword_value(article.provider_name),
-        "domain": keyword_value(article.provider_domain),
+        "provider": " ".join(filter(None, [article.provider_name, article.provider_domain])),
+        "words": " \n".join([article.title, article.excerpt, *article.topics]),
+        "topic_value": ",".join(t.replace(",", " ") for t in article.topics),
+        "provider_value": article.provider_name or "",
         "type": keyword_value(article.type),
         "quality": NO_QUALITY if article.quality is None else article.quality,
         "payload": article_payload(article),

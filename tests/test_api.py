@@ -19,8 +19,8 @@ def test_search_response_has_the_documented_shape(client):
     assert hit["topics"] == ["Privacy", "AI"]
     assert hit["published"] == "2024-01-15T10:00:00Z"
     assert hit["quality"] == 120 and hit["score"] > 0
-    assert hit["highlights"]["title"] == "Parliament votes to ban <mark>facial</mark> <mark>recognition</mark> in public spaces"
-    assert "<mark>facial</mark>" in hit["highlights"]["excerpt"]
+    assert hit["highlights"]["title"] == "Parliament votes to ban <mark>facial recognition</mark> in public spaces"
+    assert "<mark>facial recognition</mark>" in hit["highlights"]["excerpt"]
 
 
 def test_stemming_matches_other_forms_of_a_word(client):
@@ -34,9 +34,10 @@ def test_missing_quality_is_null_and_nested_ids_keep_their_folder(client):
     assert hit["id"] == "nested/library" and hit["quality"] is None
 
 
-def test_all_words_are_required_before_falling_back_to_any(client):
+def test_all_words_are_required_before_dropping_the_last(client):
     body = client.get("/api/search?q=cookies+weekend").get_json()
-    assert body["matching"] == "any" and {h["id"] for h in body["hits"]} == {"cookies", "beta"}
+    assert body["matching"] == "partial" and [h["id"] for h in body["hits"]] == ["cookies"]
+    assert body["words"] == [{"text": "cookies", "status": "matched"}, {"text": "weekend", "status": "dropped"}]
     body = client.get("/api/search?q=open+beta").get_json()
     assert body["matching"] == "all" and [h["id"] for h in body["hits"]] == ["beta"]
 

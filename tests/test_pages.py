@@ -18,9 +18,9 @@ def test_results_are_rendered_on_the_server(client):
     response = client.get("/?q=facial+recognition")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "1 article for <strong>facial recognition</strong>" in html
+    assert "1 story for <strong>facial recognition</strong>" in html
     assert '<a href="https://example.org/' in html
-    assert "<mark>facial</mark> <mark>recognition</mark>" in html
+    assert "<mark>facial recognition</mark>" in html
     assert '<span class="provider">Example News</span>' in html
     assert '<time datetime="2024-01-15T10:00:00Z">2024-01-15</time>' in html
     assert "<li>Privacy</li>" in html and "<li>AI</li>" in html
@@ -37,11 +37,11 @@ def test_pagination_links_move_between_pages(seeds, index_dir, make_client):
         write_article(seeds, f"a{number:02}.md", **article_fields(f"Harbour report number {number}"))
     reindex(seeds, index_dir)
     client = make_client()
-    first = client.get("/?q=harbour").get_data(as_text=True)
+    first = client.get("/?q=harbour&collapse=none").get_data(as_text=True)
     assert "25 articles for <strong>harbour</strong>, page 1 of 3." in first
-    assert 'rel="next" href="/?q=harbour&amp;page=2"' in first and 'rel="prev"' not in first
-    last = client.get("/?q=harbour&page=3").get_data(as_text=True)
-    assert 'rel="prev" href="/?q=harbour&amp;page=2"' in last and 'rel="next"' not in last
+    assert 'rel="next" href="/?q=harbour&amp;collapse=none&amp;page=2"' in first and 'rel="prev"' not in first
+    last = client.get("/?q=harbour&collapse=none&page=3").get_data(as_text=True)
+    assert 'rel="prev" href="/?q=harbour&amp;collapse=none&amp;page=2"' in last and 'rel="next"' not in last
     assert len(re.findall(r'<li class="hit">', last)) == 5
 
 

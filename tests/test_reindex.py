@@ -14,7 +14,7 @@ from webapp.search import SearchEngine, SearchRequest
 
 
 def titles(index_dir, q):
-    return [hit["title"] for hit in SearchEngine(index_dir).search(SearchRequest(q=q)).hits]
+    return [hit["title"] for hit in SearchEngine(index_dir).search(SearchRequest(q=q))["hits"]]
 
 
 def test_first_reindex_indexes_every_article(small_collection, index_dir):

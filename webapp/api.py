@@ -1,10 +1,12 @@
-"""The JSON API: /api/search and /api/health. Errors are JSON too, never a traceback."""
+"""The JSON API: search, suggestions, articles and health. Errors are JSON too, never a traceback."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
-from webapp.params import BadParameter, search_request
+from webapp.articles import article_details
+from webapp.params import BadParameter, int_param, search_request, text_param
+from webapp.suggest import MAX_SUGGESTIONS, suggest
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -27,7 +29,22 @@ def bad_parameter(exc: BadParameter):
 
 @bp.get("/search")
 def search():
-    return jsonify(engine().search(search_request(request.args)).to_json())
+    return jsonify(engine().search(search_request(request.args)))
+
+
+@bp.get("/suggest")
+def suggestions():
+    text = text_param(request.args, "q", 200)
+    limit = int_param(request.args, "limit", 8, 1, MAX_SUGGESTIONS)
+    return jsonify(suggest(engine().snapshot(), text, limit, engine().quality_weight))
+
+
+@bp.get("/articles/<path:article_id>")
+def article(article_id: str):
+    details = article_details(engine(), article_id)
+    if details is None:
+        abort(404, description=f"no article with id {article_id!r}")
+    return jsonify(details)
 
 
 @bp.get("/health")

@@ -181,10 +181,10 @@ def search_command(query, index, page, per_page, as_json):
     except IndexerError as exc:
         fail(str(exc), EXIT_FAILED)
     if as_json:
-        click.echo(json.dumps(response.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(response, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{response.total} results for {query!r} ({response.took_ms} ms)")
-    for rank, hit in enumerate(response.hits, (page - 1) * per_page + 1):
+    click.echo(f"{response['total']} results for {query!r} ({response['took_ms']} ms)")
+    for rank, hit in enumerate(response["hits"], (page - 1) * per_page + 1):
         date = (hit["published"] or "")[:10]
         provider = hit["provider"]["name"] or ""
         click.echo(f"{rank:>3}. {hit['title']}")

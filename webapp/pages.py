@@ -1,34 +1,68 @@
-"""The search page, rendered on the server so it works without JavaScript."""
+"""The search page and article pages, rendered on the server so they work without JavaScript."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
 
+from webapp.articles import article_details
 from webapp.params import MAX_PAGE, BadParameter, search_request
 
 bp = Blueprint("pages", __name__)
 
+# Parameters that describe a search; everything else in the query string is dropped from links.
+SEARCH_PARAMS = ("q", "topic", "provider", "type", "from", "to", "min_quality", "sort", "collapse", "half_life", "per_page")
 
-def page_url(q: str, page: int, per_page: int) -> str:
-    params = {"q": q}
-    if page > 1:
-        params["page"] = page
-    if per_page != 10:
-        params["per_page"] = per_page
-    return "/?" + urlencode(params)
+
+def engine():
+    return current_app.extensions["newsfinder.engine"]
+
+
+def search_url(args: MultiDict, **changes) -> str:
+    """The current search with some parameters changed.
+
+    ``name=value`` replaces, ``add_name=value`` adds one value, ``drop_name=value`` removes
+    one value, ``name=None`` removes the parameter. Changing anything but the page resets
+    the page to 1."""
+    params = MultiDict([(k, v) for k, v in args.items(multi=True) if k in SEARCH_PARAMS and v != ""])
+    for key, value in changes.items():
+        if key.startswith("add_"):
+            params.add(key[4:], value)
+        elif key.startswith("drop_"):
+            params.setlist(key[5:], [v for v in params.getlist(key[5:]) if v != value])
+        elif value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    if "page" in changes and changes["page"] not in (None, 1):
+        params["page"] = str(changes["page"])
+    return "/?" + urlencode(list(params.items(multi=True)))
 
 
 @bp.get("/")
 def search_page():
+    args = request.args
     try:
-        search = search_request(request.args)
+        search = search_request(args)
     except BadParameter as exc:
-        return render_template("search.html", q=request.args.get("q", ""), error=exc.message, results=None), 400
+        return render_template("search.html", q=args.get("q", ""), error=exc.message, results=None, args=args,
+                               search_url=search_url), 400
     results = None
-    if search.q.strip():
-        results = current_app.extensions["newsfinder.engine"].search(search)
-    return render_template(
-        "search.html", q=search.q, results=results, error=None, page_url=page_url, max_page=MAX_PAGE
-    )
+    if search.q.strip() or search.filters.active:
+        results = engine().search(search)
+    return render_template("search.html", q=search.q, results=results, error=None, args=args, search_url=search_url,
+                           max_page=MAX_PAGE, year_range=year_range)
+
+
+def year_range(year: str) -> dict:
+    return {"from": f"{year}-01-01", "to": f"{year}-12-31"}
+
+
+@bp.get("/articles/<path:article_id>")
+def article_page(article_id: str):
+    details = article_details(engine(), article_id)
+    if details is None:
+        abort(404, description=f"There is no article with the id {article_id!r}.")
+    return render_template("article.html", q="", details=details, article=details["article"])

@@ -1,66 +1,225 @@
-"""Where a query is parsed: user text to a Whoosh query over the article text fields.
+"""Where a query is parsed: user text to clauses, each a Whoosh query, ready to be relaxed.
 
-Words are required (AND) by default; when that finds nothing, the search falls back to
-matching any of the words so a long or partly wrong query still answers.
+The text is split into top-level clauses (a word, a "quoted phrase", a field:value, a
+wildcard, an -exclusion); each is parsed by Whoosh's own parser. Keeping clauses separate
+lets the search drop a clause that matches nothing (the way Meilisearch's matching strategy
+does) and tell the reader which words were matched, corrected, dropped or ignored. Queries
+with OR, AND, NOT or parentheses are parsed whole by Whoosh and not relaxed.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from whoosh import qparser
-from whoosh.query import AndMaybe, NullQuery, Or, Phrase, Query
+from whoosh.fields import Schema
+from whoosh.query import And, AndMaybe, AndNot, NullQuery, Or, Phrase, Prefix, Query, Term, Wildcard
 
 from indexer.schema import TEXT_FIELDS, text_analyzer
 from webapp.ranking import FIELD_BOOSTS, PHRASE_BOOSTS, PHRASE_SLOP
 
 MAX_QUERY_CHARS = 500
-# Characters and words that make a query more than a plain list of words.
-QUERY_SYNTAX = re.compile(r'["():*?~^+\-]|\b(AND|OR|NOT|ANDNOT|ANDMAYBE)\b')
+MAX_CLAUSES = 32
+MAX_EXPANSIONS = 50
+# Field prefixes readers may use, and the index field each one searches.
+FIELD_ALIASES = {"title": "title", "excerpt": "excerpt", "topic": "topics", "topics": "topics",
+                 "provider": "provider", "body": "body"}
+TOKEN = re.compile(r'-?(?:[\w.]+:)?"[^"]*"?|\S+')
+OPERATORS = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?:\s|$)|[()]")
+PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
 ANALYZER = text_analyzer()
 
 
-def make_parser(schema, any_word: bool = False) -> qparser.MultifieldParser:
-    group = qparser.OrGroup if any_word else qparser.AndGroup
-    return qparser.MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
+def typo_distance(word: str) -> int:
+    """Edits allowed for a word of this length: none up to 3 letters, 1 up to 7, then 2."""
+    return 0 if len(word) <= 3 else 1 if len(word) <= 7 else 2
 
 
-def normalize_query_text(text: str) -> str:
-    return " ".join((text or "").split())[:MAX_QUERY_CHARS]
+@dataclass
+class Clause:
+    text: str
+    query: Query
+    kind: str  # word, phrase, field, wildcard, exclude, stopword
+    corrected: str | None = None
+    suggested: str | None = None
+    capped: bool = False
+
+    @property
+    def positive(self) -> bool:
+        return self.kind not in ("exclude", "stopword")
 
 
-def parse_user_query(schema, text: str, any_word: bool = False) -> Query:
-    """Parse text into a Whoosh query; text that yields no terms gives a NullQuery."""
-    text = normalize_query_text(text)
-    if not text:
-        return NullQuery
-    try:
-        parsed = make_parser(schema, any_word).parse(text)
-    except Exception:  # the parser should never fail, but a query must never cause a 500
-        parsed = make_parser(schema, any_word).parse(qparser_safe(text))
-    return with_proximity_boost(parsed, text)
+@dataclass
+class ParsedQuery:
+    text: str
+    clauses: list[Clause] = field(default_factory=list)
+    whole: Query | None = None  # set for queries with operators, parsed as one
+
+    @property
+    def empty(self) -> bool:
+        return self.whole is None and not any(c.kind != "stopword" for c in self.clauses)
+
+    @property
+    def only_stopwords(self) -> bool:
+        return self.whole is None and bool(self.clauses) and all(c.kind == "stopword" for c in self.clauses)
+
+    def build(self, active: list[Clause] | None = None) -> Query:
+        """The Whoosh query for the given positive clauses (default: all), with exclusions."""
+        if self.whole is not None:
+            return self.whole
+        positive = [c for c in (active if active is not None else self.clauses) if c.positive]
+        excluded = [c.query for c in self.clauses if c.kind == "exclude"]
+        if not positive:
+            return NullQuery
+        query = positive[0].query if len(positive) == 1 else And([c.query for c in positive])
+        query = with_proximity_boost(query, [c for c in positive if c.kind == "word"])
+        if excluded:
+            query = AndNot(query, Or(excluded))
+        return query
+
+    def suggestion(self) -> str | None:
+        """The query text with corrected or suggested words, if any differ."""
+        replaced = False
+        words = []
+        for clause in self.clauses:
+            better = clause.corrected or clause.suggested
+            words.append(better or clause.text)
+            replaced = replaced or bool(better)
+        return " ".join(words) if replaced else None
+
+    def word_report(self, active: list[Clause]) -> list[dict]:
+        report = []
+        for clause in self.clauses:
+            if clause.kind == "stopword":
+                status = "ignored"
+            elif clause.kind == "exclude":
+                status = "excluded"
+            else:
+                status = "matched" if clause in active else "dropped"
+            entry = {"text": clause.text, "status": status}
+            if clause.corrected:
+                entry["corrected_to"] = clause.corrected
+            if clause.capped:
+                entry["expansions_capped"] = True
+            report.append(entry)
+        return report
 
 
-def with_proximity_boost(query: Query, text: str) -> Query:
+def search_schema(schema: Schema) -> Schema:
+    """The fields a reader may search, under the names they may use as prefixes."""
+    fields = Schema()
+    for alias, name in FIELD_ALIASES.items():
+        fields.add(alias, schema[name])
+    return fields
+
+
+class QueryParser:
+    """Parses reader text against one opened index (for vocabulary and wildcard expansion)."""
+
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+        self.reader = snapshot.searcher.reader()
+        self.schema = search_schema(snapshot.searcher.schema)
+        self.parser = qparser.MultifieldParser(list(TEXT_FIELDS), self.schema, fieldboosts=FIELD_BOOSTS)
+        self.parser.remove_plugin_class(qparser.FieldsPlugin)
+        self.parser.add_plugin(qparser.FieldsPlugin(remove_unknown=True))
+
+    def parse(self, text: str) -> ParsedQuery:
+        text = " ".join((text or "").split())[:MAX_QUERY_CHARS]
+        parsed = ParsedQuery(text)
+        if not text:
+            return parsed
+        if OPERATORS.search(text):
+            parsed.whole = self.cap_expansions(self.rename_fields(self.parse_text(text)))[0]
+            return parsed
+        for token in TOKEN.findall(text)[:MAX_CLAUSES]:
+            parsed.clauses.append(self.clause(token))
+        return parsed
+
+    def parse_text(self, text: str) -> Query:
+        try:
+            return self.parser.parse(text)
+        except Exception:  # Whoosh's parser is lenient, but a query must never cause a 500
+            return self.parser.parse(re.sub(r"[^\w\s]", " ", text))
+
+    def clause(self, token: str) -> Clause:
+        if token.startswith("-") and len(token) > 1:
+            inner = self.clause(token[1:])
+            return Clause(token, inner.query, "stopword" if inner.kind == "stopword" else "exclude")
+        query, capped = self.cap_expansions(self.rename_fields(self.parse_text(token)))
+        kind = "phrase" if '"' in token else "field" if ":" in token else "wildcard" if re.search(r"[*?]", token) else "word"
+        if kind != "wildcard" and (query is NullQuery or not any(True for _ in query.iter_all_terms())):
+            return Clause(token, NullQuery, "stopword")
+        clause = Clause(token, query, kind, capped=capped)
+        if kind == "word" and PLAIN_WORD.match(token):
+            self.correct(clause)
+        return clause
+
+    def correct(self, clause: Clause) -> None:
+        """Unknown words also match their closest known spellings; rare words get a suggestion."""
+        word = clause.text.lower()
+        maxdist = typo_distance(word)
+        if not maxdist:
+            return
+        frequency = self.snapshot.vocabulary.doc_frequency(word)
+        candidates = self.snapshot.vocabulary.near(word, maxdist)
+        if not candidates:
+            return
+        if frequency == 0:
+            closest = [c for c in candidates if c[1] == candidates[0][1]][:3]
+            alternatives = [self.rename_fields(self.parse_text(w)) for w, _, _ in closest]
+            clause.query = Or([clause.query, *alternatives])
+            clause.corrected = closest[0][0]
+        elif frequency <= 2 and candidates[0][2] >= 10 * max(frequency, 1):
+            clause.suggested = candidates[0][0]
+
+    def cap_expansions(self, query: Query) -> tuple[Query, bool]:
+        """Replace each wildcard by its most frequent expansions (at most MAX_EXPANSIONS)."""
+        capped = False
+
+        def expand(node: Query) -> Query:
+            nonlocal capped
+            if isinstance(node, (Prefix, Wildcard)):
+                terms = [t for _, t in node.expanded_terms(self.reader)]
+                if len(terms) > MAX_EXPANSIONS:
+                    capped = True
+                    terms = sorted(terms, key=lambda t: -self.reader.doc_frequency(node.fieldname, t))[:MAX_EXPANSIONS]
+                words = [t.decode("utf-8") if isinstance(t, bytes) else t for t in terms]
+                return Or([Term(node.fieldname, w, boost=node.boost) for w in words]) if words else NullQuery
+            return node if node.is_leaf() else node.apply(expand)
+
+        return expand(query), capped
+
+    def rename_fields(self, query: Query) -> Query:
+        """Map reader-facing prefixes (topic:) to index fields (topics)."""
+
+        def rename(node: Query) -> Query:
+            if node.is_leaf():
+                name = getattr(node, "fieldname", None)
+                if name in FIELD_ALIASES and FIELD_ALIASES[name] != name:
+                    node = node.copy()
+                    node.fieldname = FIELD_ALIASES[name]
+                return node
+            return node.apply(rename)
+
+        return rename(query)
+
+
+def with_proximity_boost(query: Query, words: list[Clause]) -> Query:
     """Reward articles whose title or excerpt has the query's words close together and in order.
 
-    A plain multi-word query matches on the words alone; documents where they also form
-    (nearly) the phrase get the phrase's score on top, as a reader expects for
-    "open beta" or a remembered headline.
+    Documents where the plain words also form (nearly) a phrase get the phrase's score on
+    top, as a reader expects for a remembered headline.
     """
-    if query is NullQuery or QUERY_SYNTAX.search(text):
+    terms = [token.text for clause in words for token in ANALYZER(clause.text)]
+    if len(terms) < 2:
         return query
-    words = [token.text for token in ANALYZER(text)]
-    if len(words) < 2:
-        return query
-    phrases = Or([Phrase(field, words, slop=PHRASE_SLOP, boost=boost) for field, boost in PHRASE_BOOSTS.items()])
+    phrases = Or([Phrase(field, terms, slop=PHRASE_SLOP, boost=boost) for field, boost in PHRASE_BOOSTS.items()])
     return AndMaybe(query, phrases)
 
 
-def qparser_safe(text: str) -> str:
-    """Text with query syntax characters removed, parsed as plain words."""
-    return "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text)
-
-
-def word_count(query: Query) -> int:
-    return len({text for _, text in query.iter_all_terms()}) if query is not NullQuery else 0
+def stopword_query(parsed: ParsedQuery) -> Query:
+    """For a query made only of stop words, search the unstemmed vocabulary field."""
+    words = [token.lower() for clause in parsed.clauses for token in re.findall(r"\w+", clause.text)]
+    return And([Term("words", w) for w in words]) if words else NullQuery

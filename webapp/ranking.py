@@ -1,60 +1,60 @@
-"""Where ranking happens: BM25F text relevance blended with the article's quality.
+"""Where ranking happens: BM25F text relevance blended with quality and, if asked, recency.
 
-    score = bm25f(query, doc) * quality_factor(doc)
-    quality_factor = (1 - w) + w * min(quality, cap) / cap        (between 1 - w and 1)
+    score          = bm25f(query, doc) * quality_factor * recency_factor
+    quality_factor = (1 - w) + w * min(quality, cap) / cap                 (between 1 - w and 1)
+    recency_factor = (1 - r) + r * 0.5 ** (age_days / half_life)          (1 when half_life is off)
 
-A factor of at most 1 keeps Whoosh's scoring exact (a factor above 1 would invalidate the
-upper bounds its pruning relies on). Among comparably relevant articles the better one comes
-first; an article with at least 1 / (1 - w) times the text relevance of another can never be
-overtaken by quality alone (with the default w = 0.2, a 25 % lead).
+Among comparably relevant articles the better one comes first; an article with at least
+1 / (1 - w) times the text relevance of another can never be overtaken by quality alone
+(with the default w = 0.2, a 25 % lead). Age is counted from the newest article in the
+collection, so an archive keeps a meaningful order however old it is.
 """
 
 from __future__ import annotations
 
-from array import array
-
+import numpy as np
 from whoosh.matching import binary
-from whoosh.scoring import BM25F
 
 DEFAULT_QUALITY_WEIGHT = 0.2
 DEFAULT_QUALITY_CAP = 150
+RECENCY_WEIGHT = 0.5
 # Query-time boosts per field: the title says what an article is about most precisely.
 FIELD_BOOSTS = {"title": 2.0, "excerpt": 1.0, "topics": 1.5, "body": 0.7}
 # Extra score when the words of a plain query stand (nearly) together in a field.
 PHRASE_BOOSTS = {"title": 1.0, "excerpt": 1.0}
 PHRASE_SLOP = 2
+SORTS = ("relevance", "date", "quality")
 
 
-def quality_factor(quality: int, weight: float, cap: int = DEFAULT_QUALITY_CAP) -> float:
-    return (1.0 - weight) + weight * min(max(quality, 0), cap) / cap
+def quality_factor(quality, weight: float, cap: int = DEFAULT_QUALITY_CAP):
+    """Works on a number or a NumPy array of qualities."""
+    return (1.0 - weight) + weight * np.clip(quality, 0, cap) / cap
 
 
-def quality_factors(reader, weight: float, cap: int = DEFAULT_QUALITY_CAP) -> array:
-    """One factor per document number, computed once per opened index, not per query."""
-    column = reader.column_reader("quality")
-    factors = array("d", (quality_factor(column[n], weight, cap) for n in range(reader.doc_count_all())))
-    return factors
+def recency_factor(published: np.ndarray, newest: float, half_life_days: float | None) -> np.ndarray:
+    if not half_life_days:
+        return np.ones(len(published))
+    age_days = np.where(np.isnan(published), np.inf, (newest - published) / 86400.0)
+    decay = np.power(0.5, np.maximum(age_days, 0.0) / half_life_days)
+    return (1.0 - RECENCY_WEIGHT) + RECENCY_WEIGHT * decay
 
 
-class QualityBM25F(BM25F):
-    """BM25F whose final score is scaled by a per-document quality factor (<= 1)."""
-
-    use_final = True
-
-    def __init__(self, factors: array, **kwargs):
-        super().__init__(**kwargs)
-        self.factors = factors
-
-    def final(self, searcher, docnum, score):
-        return score * self.factors[docnum]
+def order_hits(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:
+    """Positions into ``docs`` in display order; ties go to the better score, then the older docnum."""
+    if sort == "date":
+        newest_first = -np.nan_to_num(published, nan=-np.inf)
+        return np.lexsort((docs, -scores, newest_first))
+    if sort == "quality":
+        return np.lexsort((docs, -scores, -quality))
+    return np.lexsort((docs, -scores))
 
 
 def fix_andmaybe_skip_to() -> None:
     """Make Whoosh 2.7.4's AndMaybeMatcher.skip_to keep the optional side aligned.
 
     Stock skip_to moves the optional matcher to the requested id rather than to where the
-    required matcher landed, so the optional term's score is silently dropped for some
-    documents and the pruned top results differ from an exhaustive ranking.
+    required matcher landed, so the optional clause's score (our phrase bonus) is silently
+    dropped for some documents.
     """
     if getattr(binary.AndMaybeMatcher, "_newsfinder_fixed", False):
         return

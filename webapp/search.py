@@ -1,8 +1,11 @@
-"""The search service: an open index, a searcher kept fresh, and one function that answers a query.
+"""The search service: one SearchEngine per worker, and the pipeline that answers a query.
 
-One SearchEngine lives in each worker process. It opens the index once, precomputes the
-per-document quality factors, and reopens (cheaply, only new segments) when a reindex has
-committed a newer generation.
+    parse (query.py) -> match and score every article (Whoosh, BM25F)
+    -> filter (filters.py) -> blend with quality and recency, sort (ranking.py)
+    -> collapse stories -> count facets (facets.py) -> page -> highlight (snippets.py)
+
+Matching is exhaustive, so totals and facet counts are exact and the top results are the
+true top results.
 """
 
 from __future__ import annotations
@@ -14,15 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import sorting
-from whoosh.query import Every, NullQuery, QueryError
+import numpy as np
+from whoosh.query import NullQuery, Query, QueryError
+from whoosh.scoring import BM25F
 
 from indexer.build import open_index, read_meta
-from webapp.query import parse_user_query, qparser_safe, word_count
-from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT, QualityBM25F, quality_factors
-from webapp.snippets import crop, highlight_text
+from webapp.facets import facet_counts
+from webapp.filters import Filters, combine, filter_masks
+from webapp.query import Clause, ParsedQuery, QueryParser, stopword_query
+from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT, order_hits, quality_factor, recency_factor
+from webapp.snapshot import IndexSnapshot
+from webapp.snippets import highlight_text, plain_text
 
 REFRESH_INTERVAL = 0.5  # seconds between checks for a newer index generation
+MAX_STORY_REPORTS = 10
 
 
 @dataclass
@@ -30,33 +38,23 @@ class SearchRequest:
     q: str = ""
     page: int = 1
     per_page: int = 10
+    sort: str = "relevance"
+    collapse: bool = True
+    half_life: float | None = None
+    explain: bool = False
+    facet_size: int = 10
+    filters: Filters = field(default_factory=Filters)
 
 
 @dataclass
-class SearchResponse:
-    query: str
-    total: int
-    page: int
-    per_page: int
-    took_ms: float
-    hits: list[dict[str, Any]] = field(default_factory=list)
-    matching: str = "all"
+class Matches:
+    """Documents matching the text query (before filters) with their BM25F scores."""
 
-    @property
-    def total_pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "total": self.total,
-            "page": self.page,
-            "per_page": self.per_page,
-            "total_pages": self.total_pages,
-            "took_ms": self.took_ms,
-            "matching": self.matching,
-            "hits": self.hits,
-        }
+    docs: np.ndarray
+    scores: np.ndarray
+    query: Query
+    matching: str
+    words: list[dict]
 
 
 class SearchEngine:
@@ -66,121 +64,207 @@ class SearchEngine:
         self.quality_weight = quality_weight
         self.quality_cap = quality_cap
         self._lock = threading.Lock()
-        self._searcher = None
-        self._retired = None
-        self._factors = None
+        self._snapshot: IndexSnapshot | None = None
+        self._retired: IndexSnapshot | None = None
         self._checked = 0.0
 
-    def searcher(self):
-        """The current searcher, reopened if a reindex committed since the last check."""
+    def snapshot(self) -> IndexSnapshot:
+        """The current index snapshot, reopened if a reindex committed since the last check."""
         with self._lock:
-            now = time.monotonic()
-            if self._searcher is None:
-                self._open(open_index(self.index_dir).searcher())
-            elif now - self._checked > REFRESH_INTERVAL:
-                self._checked = now
-                if not self._searcher.up_to_date():
-                    # The old searcher may still serve a request on another thread:
-                    # close it at the next swap rather than now.
+            if self._snapshot is None:
+                self._snapshot = self._open(open_index(self.index_dir).searcher(weighting=BM25F()))
+            elif time.monotonic() - self._checked > REFRESH_INTERVAL:
+                self._checked = time.monotonic()
+                if not self._snapshot.searcher.up_to_date():
+                    # A request on another thread may still use the old snapshot: close it
+                    # at the next swap rather than now.
                     if self._retired is not None:
-                        self._retired.close()
-                    self._retired = self._searcher
-                    self._open(self._searcher.refresh())
-            return self._searcher
+                        self._retired.searcher.close()
+                    self._retired = self._snapshot
+                    self._snapshot = self._open(self._snapshot.searcher.refresh())
+            return self._snapshot
 
-    def _open(self, searcher) -> None:
-        self._factors = quality_factors(searcher.reader(), self.quality_weight, self.quality_cap)
-        searcher.weighting = QualityBM25F(self._factors)
-        self._searcher = searcher
+    def _open(self, searcher) -> IndexSnapshot:
         self._checked = time.monotonic()
+        return IndexSnapshot(searcher, self.index_dir)
 
-    def close(self) -> None:
-        with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+    def searcher(self):
+        return self.snapshot().searcher
 
     def health(self) -> dict[str, Any]:
-        searcher = self.searcher()
+        snapshot = self.snapshot()
         meta = read_meta(self.index_dir)
         return {
             "status": "ok",
-            "docs": searcher.doc_count(),
+            "docs": snapshot.doc_count,
             "generation": meta.get("generation"),
             "last_reindex": meta.get("last_reindex"),
         }
 
-    def search(self, request: SearchRequest) -> SearchResponse:
+    def search(self, request: SearchRequest) -> dict[str, Any]:
         started = time.perf_counter()
-        searcher = self.searcher()
-        query = parse_user_query(searcher.schema, request.q)
-        matching = "all"
-        if query is NullQuery:
-            results = browse(searcher, request)
-            matching = "none" if request.q.strip() == "" else "all"
-        else:
-            limit = request.page * request.per_page
-            query, results = run_query(searcher, query, request.q, limit)
-            if results.is_empty() and word_count(query) > 1:
-                query, results = run_query(searcher, parse_user_query(searcher.schema, request.q, any_word=True),
-                                           request.q, limit)
-                matching = "any"
-        terms = highlight_terms(query, searcher)
+        snapshot = self.snapshot()
+        masks = filter_masks(snapshot, request.filters)
+        allowed = combine(masks)
+        parsed = QueryParser(snapshot).parse(request.q)
+        matches = match_query(snapshot, parsed, allowed)
+        keep = allowed[matches.docs]
+        docs, text = matches.docs[keep], matches.scores[keep]
+        qf = quality_factor(snapshot.quality[docs], self.quality_weight, self.quality_cap)
+        rf = recency_factor(snapshot.published[docs], snapshot.newest, request.half_life)
+        scores = text * qf * rf
+        sort = request.sort if matches.matching != "none" or request.sort != "relevance" else "date"
+        order = order_hits(sort, docs, scores, snapshot.published[docs], snapshot.quality[docs])
+        leaders = collapse_stories(order, snapshot.story[docs]) if request.collapse else order
         offset = (request.page - 1) * request.per_page
-        hits = [hit_json(hit, terms) for hit in results[offset : offset + request.per_page]]
-        return SearchResponse(
-            query=request.q,
-            total=len(results),
-            page=request.page,
-            per_page=request.per_page,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-            hits=hits,
-            matching=matching,
-        )
+        page = leaders[offset : offset + request.per_page]
+        terms = highlight_terms(matches.query, snapshot)
+        hits = []
+        for position in page:
+            hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms)
+            if request.collapse:
+                hit["story"] = story_json(snapshot, docs, order, position)
+            if request.explain:
+                hit["explain"] = {"text": round(float(text[position]), 4), "quality_factor": round(float(qf[position]), 4),
+                                  "recency_factor": round(float(rf[position]), 4), "score": hit["score"]}
+            hits.append(hit)
+        total = len(leaders)
+        return {
+            "query": request.q,
+            "total": total,
+            "total_is_estimate": False,
+            "total_articles": len(docs),
+            "page": request.page,
+            "per_page": request.per_page,
+            "total_pages": max(1, -(-total // request.per_page)),
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "matching": matches.matching,
+            "words": matches.words,
+            "suggestion": suggestion_for(snapshot, parsed, len(docs), allowed),
+            "sort": sort,
+            "collapse": "story" if request.collapse else "none",
+            "half_life": request.half_life,
+            "filters": request.filters.to_json(),
+            "facets": facet_counts(snapshot, matches.docs, masks, request.collapse, request.facet_size),
+            "hits": hits,
+        }
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
-        fields = self.searcher().document(id=article_id)
-        return json.loads(fields["payload"]) if fields else None
+        snapshot = self.snapshot()
+        docnum = snapshot.docnum_of.get(article_id)
+        if docnum is None:
+            return None
+        return json.loads(snapshot.searcher.stored_fields(docnum)["payload"])
 
 
-def run_query(searcher, query, text: str, limit: int):
-    """Run a parsed query; if Whoosh refuses it, run the text as plain words instead."""
+def score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
+    """Every matching document with its BM25F score: exhaustive, so exact."""
+    docs: list[int] = []
+    scores: list[float] = []
+    if query is NullQuery:
+        return np.zeros(0, np.int64), np.zeros(0)
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = query.matcher(subsearcher, subsearcher.context())
+        while matcher.is_active():
+            docs.append(matcher.id() + offset)
+            scores.append(matcher.score())
+            matcher.next()
+    return np.array(docs, dtype=np.int64), np.array(scores, dtype=np.float64)
+
+
+def safe_score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
     try:
-        return query, searcher.search(query, limit=limit)
-    except QueryError:
-        plain = parse_user_query(searcher.schema, qparser_safe(text))
-        return plain, searcher.search(plain, limit=limit)
+        return score_all(searcher, query)
+    except QueryError:  # e.g. a phrase on a field without positions: nothing can match
+        return np.zeros(0, np.int64), np.zeros(0)
 
 
-def browse(searcher, request: SearchRequest):
-    """An empty query lists every article, newest first."""
-    newest = sorting.FieldFacet("published", reverse=True)
-    return searcher.search(Every(), limit=request.page * request.per_page, sortedby=newest)
+def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarray) -> Matches:
+    """Match all positive clauses; if nothing (allowed) matches, drop clauses that match
+    nothing, then clauses from the end, until something does."""
+    searcher = snapshot.searcher
+    if parsed.empty and not parsed.only_stopwords:
+        docs = np.flatnonzero(snapshot.live)
+        return Matches(docs, np.zeros(len(docs)), NullQuery, "none", parsed.word_report([]))
+    if parsed.only_stopwords:
+        query = stopword_query(parsed)
+        docs, scores = safe_score_all(searcher, query)
+        return Matches(docs, scores, query, "all", parsed.word_report([]))
+    active: list[Clause] = [c for c in parsed.clauses if c.positive]
+    query = parsed.build(active)
+    docs, scores = safe_score_all(searcher, query)
+    if parsed.whole is None and not allowed[docs].any() and len(active) > 1:
+        active = [c for c in active if allowed[safe_score_all(searcher, c.query)[0]].any()] or active[:1]
+        query = parsed.build(active)
+        docs, scores = safe_score_all(searcher, query)
+        while not allowed[docs].any() and len(active) > 1:
+            active = active[:-1]
+            query = parsed.build(active)
+            docs, scores = safe_score_all(searcher, query)
+    positive = [c for c in parsed.clauses if c.positive]
+    matching = "all" if len(active) == len(positive) else "partial"
+    return Matches(docs, scores, query, matching, parsed.word_report(active))
 
 
-def highlight_terms(query, searcher) -> frozenset[str]:
+def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
+    """Keep the first position of each story, in display order."""
+    if len(order) == 0:
+        return order
+    _, first = np.unique(stories[order], return_index=True)
+    return order[np.sort(first)]
+
+
+def story_json(snapshot, docs, order, position) -> dict[str, Any]:
+    story = snapshot.story[docs[position]]
+    members = [int(docs[p]) for p in order if snapshot.story[docs[p]] == story and p != position]
+    return {
+        "more": len(members),
+        "reports": [report_json(snapshot, docnum) for docnum in members[:MAX_STORY_REPORTS]],
+    }
+
+
+def report_json(snapshot, docnum: int) -> dict[str, Any]:
+    article = json.loads(snapshot.searcher.stored_fields(docnum)["payload"])
+    return {"id": article["id"], "title": article["title"], "url": article["url"],
+            "provider": article["provider_name"], "published": article["published"]}
+
+
+def highlight_terms(query: Query, snapshot) -> frozenset[str]:
     if query is NullQuery:
         return frozenset()
-    words = {text for _, text in query.existing_terms(searcher.reader(), expand=True)}
+    words = {text for _, text in query.existing_terms(snapshot.searcher.reader(), expand=True)}
     return frozenset(w.decode("utf-8") if isinstance(w, bytes) else w for w in words)
 
 
-def hit_json(hit, terms: frozenset[str]) -> dict[str, Any]:
-    article = json.loads(hit["payload"])
-    score = hit.score if hit.score is not None else 0.0
+def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str]) -> dict[str, Any]:
+    article = json.loads(snapshot.searcher.stored_fields(docnum)["payload"])
+    excerpt_html = highlight_text(article["excerpt"], terms)
     return {
         "id": article["id"],
         "title": article["title"],
-        "excerpt": crop(article["excerpt"]),
+        "excerpt": article["excerpt"],
+        "snippet": plain_text(excerpt_html),
         "url": article["url"],
         "provider": {"name": article["provider_name"], "domain": article["provider_domain"]},
         "topics": article["topics"],
         "published": article["published"],
         "quality": article["quality"],
         "type": article["type"],
-        "score": round(float(score), 4),
+        "score": round(score, 4),
         "highlights": {
             "title": highlight_text(article["title"], terms, whole=True),
-            "excerpt": highlight_text(article["excerpt"], terms),
+            "excerpt": excerpt_html,
         },
     }
+
+
+def suggestion_for(snapshot, parsed: ParsedQuery, matched: int, allowed: np.ndarray) -> str | None:
+    """The query with corrected spellings: always when a typed word is unknown, otherwise
+    only when the corrected query finds more articles than the query as typed."""
+    suggestion = parsed.suggestion()
+    if not suggestion:
+        return None
+    if any(clause.corrected for clause in parsed.clauses):
+        return suggestion
+    docs, _ = safe_score_all(snapshot.searcher, QueryParser(snapshot).parse(suggestion).build())
+    return suggestion if int(allowed[docs].sum()) > matched else None

@@ -6,6 +6,7 @@ marks "ban") and escapes everything it does not mark; we only choose fragmenters
 
 from __future__ import annotations
 
+import re
 from html import escape, unescape
 
 from whoosh import highlight
@@ -16,6 +17,7 @@ SNIPPET_CHARS = 320
 ELLIPSIS = "…"
 
 ANALYZER = text_analyzer()
+ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
 
 
 class MarkFormatter(highlight.HtmlFormatter):
@@ -46,7 +48,7 @@ def highlight_text(text: str, terms: frozenset[str], whole: bool = False) -> str
             if whole
             else highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=90, charlimit=None)
         )
-        marked = highlight.highlight(text, terms, ANALYZER, fragmenter, MarkFormatter(), top=2)
+        marked = merge_adjacent_marks(highlight.highlight(text, terms, ANALYZER, fragmenter, MarkFormatter(), top=2))
         if marked:
             return marked if whole or len(text) <= SNIPPET_CHARS else with_ellipses(marked, text)
     return escape(text if whole else crop(text), quote=False)
@@ -60,6 +62,16 @@ def with_ellipses(marked: str, text: str) -> str:
     prefix = f"{ELLIPSIS} " if start > 0 else ""
     suffix = f" {ELLIPSIS}" if end < 0 or end + len(pieces[-1]) < len(text) else ""
     return prefix + marked + suffix
+
+
+def merge_adjacent_marks(html_text: str) -> str:
+    """<mark>open</mark> <mark>beta</mark> becomes <mark>open beta</mark>: a phrase reads whole."""
+    return ADJACENT_MARKS.sub(r"\1", html_text)
+
+
+def plain_text(html_text: str) -> str:
+    """The text of a highlighted snippet without markup."""
+    return strip_marks(html_text)
 
 
 def strip_marks(html_text: str) -> str:

@@ -1,0 +1,226 @@
+"""Story grouping: which articles are reports of one story, decided at index time.
+
+Two articles are linked when they were published within a few days of each other and
+either their titles and excerpts are similar (cosine of TF-IDF vectors over stemmed words,
+so "exposes 38 million records" and "38M records exposed" meet) or one lists the other in its
+``related`` coverage. Linked articles form a story through union-find; searches then show
+one hit per story with "N more reports". The grouping is written next to the index as
+``stories-<generation>.json`` so a searcher always reads the grouping of its own generation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.schema import text_analyzer
+
+WINDOW_DAYS = 4.0
+SIMILARITY = 0.3
+NEAR_COPY = 0.6
+LINKED_SIMILARITY = 0.25
+TITLE_WEIGHT = 2.0
+MAX_SHARED_DF = 0.05  # words in more than 5 % of articles do not propose candidate pairs
+
+ANALYZER = text_analyzer()
+
+
+@dataclass
+class StoryInput:
+    id: str
+    title: str
+    excerpt: str
+    published: float | None  # days since the epoch
+    url: str | None
+    related_urls: tuple[str, ...]
+
+
+def story_input(payload: dict) -> StoryInput:
+    published = payload.get("published")
+    days = None
+    if published:
+        import datetime as dt
+
+        moment = dt.datetime.strptime(published, "%Y-%m-%dT%H:%M:%SZ")
+        days = (moment - dt.datetime(1970, 1, 1)).total_seconds() / 86400
+    return StoryInput(
+        id=payload["id"],
+        title=payload.get("title") or "",
+        excerpt=payload.get("excerpt") or "",
+        published=days,
+        url=normalize_url(payload.get("url")),
+        related_urls=tuple(u for u in (normalize_url(r.get("url")) for r in payload.get("related") or []) if u),
+    )
+
+
+def normalize_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip().lower().split("#", 1)[0].rstrip("/")
+    for prefix in ("https://", "http://"):
+        if url.startswith(prefix):
+            url = url[len(prefix):]
+    return url.removeprefix("www.") or None
+
+
+def weighted_terms(item: StoryInput) -> Counter:
+    terms: Counter = Counter()
+    for token in ANALYZER(item.title):
+        terms[token.text] += TITLE_WEIGHT
+    for token in ANALYZER(item.excerpt):
+        terms[token.text] += 1.0
+    return terms
+
+
+def tfidf_vectors(items: list[StoryInput]) -> tuple[list[dict[str, float]], Counter]:
+    counts = [weighted_terms(item) for item in items]
+    df: Counter = Counter()
+    for terms in counts:
+        df.update(terms.keys())
+    n = len(items)
+    vectors = []
+    for terms in counts:
+        vector = {t: (1 + math.log(w)) * math.log((n + 1) / (df[t] + 0.5)) for t, w in terms.items() if w > 0}
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        vectors.append({t: v / norm for t, v in vector.items()})
+    return vectors, df
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+def close_in_time(a: StoryInput, b: StoryInput) -> bool:
+    if a.published is None or b.published is None:
+        return False
+    return abs(a.published - b.published) <= WINDOW_DAYS
+
+
+def candidate_pairs(items: list[StoryInput], vectors, df) -> set[tuple[int, int]]:
+    """Pairs sharing at least one distinctive word and published close together."""
+    limit = max(2, MAX_SHARED_DF * len(items))
+    postings: dict[str, list[int]] = defaultdict(list)
+    for number, vector in enumerate(vectors):
+        for term in vector:
+            if df[term] <= limit:
+                postings[term].append(number)
+    pairs = set()
+    for numbers in postings.values():
+        for i, a in enumerate(numbers):
+            for b in numbers[i + 1 :]:
+                if close_in_time(items[a], items[b]):
+                    pairs.add((a, b))
+    return pairs
+
+
+def related_links(items: list[StoryInput]) -> list[tuple[int, int]]:
+    """Pairs where one article lists the other, or both list the same coverage."""
+    by_url = {item.url: n for n, item in enumerate(items) if item.url}
+    cited_by: dict[str, list[int]] = defaultdict(list)
+    links = []
+    for number, item in enumerate(items):
+        for url in item.related_urls:
+            cited_by[url].append(number)
+            other = by_url.get(url)
+            if other is not None and other != number and close_in_time(item, items[other]):
+                links.append((number, other))
+    for numbers in cited_by.values():
+        for other in numbers[1:]:
+            if close_in_time(items[numbers[0]], items[other]):
+                links.append((numbers[0], other))
+    return links
+
+
+def group_stories(items: list[StoryInput]) -> dict[str, str]:
+    """Map every article id to the id of its story (the earliest article id in the story).
+
+    Articles are taken oldest first; each joins the most similar story among those of its
+    candidate neighbours when its cosine with the story's centroid reaches SIMILARITY, or
+    the story of an article it is linked with through ``related``. Comparing with the
+    centroid, not with any single member, stops a chain of pairwise look-alikes from
+    merging a busy week's distinct stories into one.
+    """
+    if not items:
+        return {}
+    vectors, df = tfidf_vectors(items)
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for a, b in candidate_pairs(items, vectors, df):
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    linked: dict[int, set[int]] = defaultdict(set)
+    for a, b in related_links(items):
+        linked[a].add(b)
+        linked[b].add(a)
+    story = [-1] * len(items)
+    centroids: list[dict[str, float]] = []
+    order = sorted(range(len(items)), key=lambda n: (items[n].published is None, items[n].published or 0, items[n].id))
+    for number in order:
+        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number])
+        if chosen < 0:
+            chosen = len(centroids)
+            centroids.append({})
+        story[number] = chosen
+        add_to_centroid(centroids[chosen], vectors[number])
+    first_id: dict[int, str] = {}
+    for number in order:
+        first_id.setdefault(story[number], min(items[n].id for n in range(len(items)) if story[n] == story[number]))
+    return {items[n].id: first_id[story[n]] for n in range(len(items))}
+
+
+def pick_story(number, vectors, story, centroids, neighbours, linked) -> int:
+    # A related-coverage link is evidence, not proof: sites list loosely related pieces too.
+    for other in linked:
+        if story[other] >= 0 and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
+            return story[other]
+    best, best_score = -1, 0.0
+    for candidate in {story[n] for n in neighbours if story[n] >= 0}:
+        score = cosine(vectors[number], unit(centroids[candidate]))
+        if score >= SIMILARITY and score > best_score:
+            best, best_score = candidate, score
+    if best >= 0:
+        return best
+    # A near-copy of one earlier report joins its story even if the story has drifted.
+    for other in neighbours:
+        if story[other] >= 0:
+            score = cosine(vectors[number], vectors[other])
+            if score >= NEAR_COPY and score > best_score:
+                best, best_score = story[other], score
+    return best
+
+
+def add_to_centroid(centroid: dict[str, float], vector: dict[str, float]) -> None:
+    for term, value in vector.items():
+        centroid[term] = centroid.get(term, 0.0) + value
+
+
+def unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {t: v / norm for t, v in vector.items()}
+
+
+def stories_path(index_dir: Path, generation: int) -> Path:
+    return Path(index_dir) / f"stories-{generation}.json"
+
+
+def write_stories(index_dir: Path, generation: int, story_of: dict[str, str]) -> None:
+    """Write the grouping for one index generation (atomically) and drop older ones."""
+    target = stories_path(index_dir, generation)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(story_of, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, target)
+    for old in Path(index_dir).glob("stories-*.json"):
+        if old != target and old.stem.split("-")[-1].isdigit() and int(old.stem.split("-")[-1]) < generation - 1:
+            old.unlink(missing_ok=True)
+
+
+def read_stories(index_dir: Path, generation: int) -> dict[str, str]:
+    try:
+        return json.loads(stories_path(index_dir, generation).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,151 @@
+"""Everything about one opened index generation that queries need, computed once when it opens.
+
+Per-document arrays (quality, publication time, story) and per-value document lists for the
+facet fields are read from Whoosh's columns and postings here, so filtering, facet counting,
+ranking and collapsing are NumPy operations per query instead of range scans.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import heapq
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from whoosh.support.levenshtein import damerau_levenshtein
+from whoosh.util.times import datetime_to_long
+
+from indexer.stories import read_stories
+
+EPOCH_LONG = datetime_to_long(dt.datetime(1970, 1, 1))
+MISSING_LONG = 2**64 - 1
+
+
+@dataclass
+class FacetField:
+    """A facet as (document, value code) pairs: one pair per value a document has."""
+
+    labels: list[str]
+    pair_docs: np.ndarray
+    pair_codes: np.ndarray
+    lookup: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.lookup = {label.lower(): code for code, label in enumerate(self.labels)}
+
+    def codes_for(self, values: list[str]) -> list[int]:
+        return [self.lookup[v.strip().lower()] for v in values if v.strip().lower() in self.lookup]
+
+    def docs_with(self, values: list[str], size: int) -> np.ndarray:
+        """Boolean mask of documents having any of ``values`` (case-insensitive)."""
+        mask = np.zeros(size, dtype=bool)
+        wanted = self.codes_for(values)
+        if wanted:
+            mask[self.pair_docs[np.isin(self.pair_codes, wanted)]] = True
+        return mask
+
+
+def keyword_facet(reader, fieldname: str, live: np.ndarray) -> FacetField:
+    labels, docs, codes = [], [], []
+    fieldobj = reader.schema[fieldname]
+    for code, btext in enumerate(reader.lexicon(fieldname)):
+        labels.append(fieldobj.from_bytes(btext))
+        ids = np.fromiter(reader.postings(fieldname, btext).all_ids(), dtype=np.int64)
+        ids = ids[live[ids]]
+        docs.append(ids)
+        codes.append(np.full(len(ids), code, dtype=np.int32))
+    return FacetField(
+        labels,
+        np.concatenate(docs) if docs else np.zeros(0, np.int64),
+        np.concatenate(codes) if codes else np.zeros(0, np.int32),
+    )
+
+
+def year_facet(published: np.ndarray, live: np.ndarray) -> FacetField:
+    known = np.flatnonzero(~np.isnan(published) & live)
+    years = np.array([dt.datetime.fromtimestamp(t, dt.timezone.utc).year for t in published[known]], dtype=np.int32)
+    labels = [str(y) for y in sorted(set(years.tolist()))]
+    code_of = {int(label): code for code, label in enumerate(labels)}
+    codes = np.array([code_of[int(y)] for y in years], dtype=np.int32)
+    return FacetField(labels, known.astype(np.int64), codes)
+
+
+def published_seconds(reader, size: int) -> np.ndarray:
+    raw = reader.column_reader("published", translate=False)
+    longs = np.fromiter((raw[n] for n in range(size)), dtype=np.uint64, count=size)
+    seconds = (longs.astype(np.float64) - EPOCH_LONG) / 1e6
+    seconds[longs == MISSING_LONG] = np.nan
+    return seconds
+
+
+class Vocabulary:
+    """The unstemmed words of titles, excerpts and topics with their document frequencies."""
+
+    def __init__(self, reader, fieldname: str = "words"):
+        self.reader = reader
+        self.fieldname = fieldname
+        terms = [(t.decode("utf-8"), info.doc_frequency()) for t, info in reader.iter_field(fieldname)]
+        self.words = [w for w, _ in terms]
+        self.frequency = [f for _, f in terms]
+
+    def doc_frequency(self, word: str) -> int:
+        i = bisect.bisect_left(self.words, word)
+        return self.frequency[i] if i < len(self.words) and self.words[i] == word else 0
+
+    def completions(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        lo = bisect.bisect_left(self.words, prefix)
+        hi = bisect.bisect_left(self.words, prefix + "\uffff")
+        best = heapq.nlargest(limit, range(lo, hi), key=lambda i: (self.frequency[i], -i))
+        return [(self.words[i], self.frequency[i]) for i in best]
+
+    def near(self, word: str, maxdist: int) -> list[tuple[str, int, int]]:
+        """Words within ``maxdist`` edits sharing the first letter: (word, distance, frequency),
+        closest first, then most frequent."""
+        found = []
+        # Whoosh's automaton counts a swap of two letters as two edits; ask it for one more
+        # and keep what is within reach once swaps count as one (Damerau-Levenshtein).
+        for candidate in self.reader.terms_within(self.fieldname, word, maxdist + 1, prefix=1):
+            edits = damerau_levenshtein(candidate, word)
+            if candidate != word and edits <= maxdist:
+                found.append((candidate, edits, self.doc_frequency(candidate)))
+        return sorted(found, key=lambda c: (c[1], -c[2], c[0]))
+
+
+class IndexSnapshot:
+    def __init__(self, searcher, index_dir: Path):
+        reader = searcher.reader()
+        self.searcher = searcher
+        self.size = reader.doc_count_all()
+        self.generation = reader.generation()
+        self.live = np.ones(self.size, dtype=bool)
+        if reader.has_deletions():
+            for docnum in range(self.size):
+                self.live[docnum] = not reader.is_deleted(docnum)
+        self.doc_count = int(self.live.sum())
+        ids = reader.column_reader("id")
+        self.ids = [ids[n] for n in range(self.size)]
+        quality = reader.column_reader("quality")
+        self.quality = np.fromiter((quality[n] for n in range(self.size)), dtype=np.float64, count=self.size)
+        self.published = published_seconds(reader, self.size)
+        known = self.published[~np.isnan(self.published) & self.live]
+        self.newest = float(known.max()) if len(known) else 0.0
+        self.story = self.story_codes(read_stories(index_dir, self.generation))
+        self.facets = {
+            "topic": keyword_facet(reader, "topic_value", self.live),
+            "provider": keyword_facet(reader, "provider_value", self.live),
+            "type": keyword_facet(reader, "type", self.live),
+            "year": year_facet(self.published, self.live),
+        }
+        self.vocabulary = Vocabulary(reader)
+        self.docnum_of = {doc_id: n for n, doc_id in enumerate(self.ids) if self.live[n]}
+
+    def story_codes(self, story_of: dict[str, str]) -> np.ndarray:
+        """One integer per document naming its story; ungrouped documents get their own."""
+        codes: dict[str, int] = {}
+        result = np.empty(self.size, dtype=np.int64)
+        for docnum, doc_id in enumerate(self.ids):
+            key = story_of.get(doc_id, f"\x00{doc_id}")
+            result[docnum] = codes.setdefault(key, len(codes))
+        return result

@@ -1,0 +1,60 @@
+"""Search-as-you-type: word completions from the vocabulary and matching titles.
+
+Completions come from the sorted vocabulary held by the snapshot (a binary search and a
+partial sort, no index scan); titles come from a small title-only query over the index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh.query import And, NullQuery, Or, Prefix, Term
+
+from webapp.query import ANALYZER, typo_distance
+from webapp.ranking import quality_factor
+from webapp.search import collapse_stories, report_json, safe_score_all
+
+MAX_SUGGESTIONS = 10
+
+
+def split_typed(text: str) -> tuple[list[str], str]:
+    """Words already typed, and the word being typed (empty after a space)."""
+    words = text.lower().split()
+    if not words or text.endswith(" "):
+        return words, ""
+    return words[:-1], words[-1]
+
+
+def known_spelling(snapshot, word: str) -> str:
+    """A typed word, or its closest known spelling if the collection never uses it."""
+    if snapshot.vocabulary.doc_frequency(word) or not typo_distance(word):
+        return word
+    near = snapshot.vocabulary.near(word, typo_distance(word))
+    return near[0][0] if near else word
+
+
+def title_query(head: list[str], prefix: str):
+    stems = [token.text for word in head for token in ANALYZER(word)]
+    parts = [Term("title", stem) for stem in stems]
+    if prefix:
+        parts.append(Or([Prefix("title", prefix), Term("title", next((t.text for t in ANALYZER(prefix)), prefix))]))
+    return And(parts) if parts else NullQuery
+
+
+def suggest(snapshot, text: str, limit: int, quality_weight: float) -> dict:
+    head, prefix = split_typed(text[:200])
+    head = [known_spelling(snapshot, word) for word in head]
+    completions = []
+    if prefix:
+        for word, count in snapshot.vocabulary.completions(prefix, limit):
+            completions.append({"text": " ".join([*head, word]), "word": word, "count": count})
+    titles = []
+    if len(" ".join([*head, prefix]).strip()) >= 2:
+        docs, scores = safe_score_all(snapshot.searcher, title_query(head, prefix))
+        keep = snapshot.live[docs]
+        docs, scores = docs[keep], scores[keep]
+        if len(docs):
+            scores = scores * quality_factor(snapshot.quality[docs], quality_weight)
+            order = collapse_stories(np.lexsort((docs, -scores)), snapshot.story[docs])
+            titles = [report_json(snapshot, int(docs[p])) for p in order[:limit]]
+    return {"query": text, "completions": completions, "titles": titles}
+
