@@ -1,13 +1,14 @@
 """Relevance measurement: known-item queries drawn from excerpts, scored by MRR@10.
 
 A known-item query is a run of 2-4 consecutive words from one article's excerpt, the way a
-reader half-remembers a story: at least two words that are not stop words, at least one of
-them distinctive (found in at most 1 % of the articles; "a release date" identifies no article
-in a collection about one game). The search succeeds when that article is in the top 10; the
+reader half-remembers a story: at least two content words (four letters or more, not function
+words), at least one of them distinctive (found in at most 1 % of the articles; "a release
+date" identifies no article in a collection about one game). The search succeeds when that article is in the top 10; the
 reciprocal rank is averaged (MRR@10).
 
     python -m bench.relevance make  --corpus ../shared/corpus   # writes tests/relevance/known_items.json
     python -m bench.relevance mrr   --corpus ../shared/corpus   # MRR@10 for several quality weights
+    python -m bench.relevance report --corpus ../shared/corpus  # every figure, beside SQLite FTS5
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from indexer.articles import iter_article_paths, parse_article
 from indexer.build import reindex
 
 KNOWN_ITEMS = Path(__file__).resolve().parent.parent / "tests" / "relevance" / "known_items.json"
+# Function words a reader would not pick to find an article, on top of Whoosh's stop list.
+COMMON_WORDS = STOP_WORDS | frozenset(
+    "about after also been being could does doing from have having here into just more most much "
+    "only other over some such than that their them then there these they this those very were what "
+    "when where which while will with would your".split()
+)
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]|[A-Za-z]")
 
 
@@ -38,7 +45,7 @@ def excerpt_window(excerpt: str, rng: random.Random, rare: set[str]) -> str | No
             return None
         start = rng.randrange(0, len(words) - size + 1)
         window = words[start : start + size]
-        content = [w.lower() for w in window if w.lower() not in STOP_WORDS and len(w) > 2]
+        content = [w.lower() for w in window if w.lower() not in COMMON_WORDS and len(w) >= 4]
         if len(content) >= 2 and any(w in rare for w in content):
             return " ".join(window)
     return None
@@ -81,13 +88,116 @@ def mrr_at_10(engine, items: list[dict]) -> float:
     return total / len(items)
 
 
+NATURAL_QUERIES = KNOWN_ITEMS.parent / "natural_queries.json"
+
+
+class Fts5Reference:
+    """SQLite FTS5 with its bm25() over the same fields and boosts, as a yardstick."""
+
+    def __init__(self, corpus: Path):
+        import sqlite3
+
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute("CREATE VIRTUAL TABLE articles USING fts5(id UNINDEXED, title, excerpt, topics, body, "
+                        "tokenize='porter unicode61')")
+        rows = []
+        for relative in iter_article_paths(corpus):
+            article = parse_article(corpus, relative)
+            rows.append((article.id, article.title, article.excerpt, " ".join(article.topics), article.body))
+        self.db.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?)", rows)
+
+    def search(self, text: str, limit: int = 10) -> list[str]:
+        words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOP_WORDS]
+        if not words:
+            return []
+        match = " AND ".join(f'"{w}"' for w in words)
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE articles MATCH ? ORDER BY bm25(articles, 0, 1.5, 1.0, 1.0, 0.7) LIMIT ?",
+            (match, limit)).fetchall()
+        if not rows:  # like newsfinder, fall back to any of the words rather than nothing
+            rows = self.db.execute(
+                "SELECT id FROM articles WHERE articles MATCH ? ORDER BY bm25(articles, 0, 1.5, 1.0, 1.0, 0.7) LIMIT ?",
+                (" OR ".join(f'"{w}"' for w in words), limit)).fetchall()
+        return [row[0] for row in rows]
+
+
+def load_natural_queries() -> list[dict]:
+    return json.loads(NATURAL_QUERIES.read_text(encoding="utf-8"))
+
+
+def precision_at_5(ids: list[str], judged: dict) -> float:
+    """Share of the first five results (or of all, when fewer are shown) judged relevant.
+    An unjudged result counts as not relevant."""
+    shown = ids[:5]
+    return sum(1 for i in shown if i in judged["relevant"]) / len(shown) if shown else 0.0
+
+
+def newsfinder_top(engine, text: str, collapse: bool = True) -> list[str]:
+    from webapp.search import SearchRequest
+
+    return [hit["id"] for hit in engine.search(SearchRequest(q=text, per_page=10, collapse=collapse))["hits"]]
+
+
+STORY_PAIRS = KNOWN_ITEMS.parent / "story_pairs.json"
+
+
+def story_pair_scores(story_of: dict[str, str]) -> tuple[float, float]:
+    """Precision and recall of the story grouping on hand-judged article pairs."""
+    pairs = json.loads(STORY_PAIRS.read_text(encoding="utf-8"))
+    grouped = [story_of.get(p["a"]) == story_of.get(p["b"]) is not None for p in pairs]
+    true_pos = sum(1 for p, g in zip(pairs, grouped) if g and p["same_story"])
+    precision = true_pos / max(1, sum(grouped))
+    recall = true_pos / max(1, sum(1 for p in pairs if p["same_story"]))
+    return precision, recall
+
+
+def story_rank(hits: list[dict], wanted: str) -> float:
+    """Reciprocal rank of the hit that is the wanted article or lists it among its reports."""
+    for rank, hit in enumerate(hits, 1):
+        if hit["id"] == wanted or wanted in {r["id"] for r in hit.get("story", {}).get("reports", [])}:
+            return 1.0 / rank
+    return 0.0
+
+
+def mrr_at_10_collapsed(engine, items: list[dict]) -> float:
+    from webapp.search import SearchRequest
+
+    return sum(story_rank(engine.search(SearchRequest(q=i["query"], per_page=10))["hits"], i["id"])
+               for i in items) / len(items)
+
+
 def load_known_items() -> list[dict]:
     return json.loads(KNOWN_ITEMS.read_text(encoding="utf-8"))
 
 
+def report(corpus: Path, index_dir: Path) -> list[str]:
+    """Every relevance figure, newsfinder beside SQLite FTS5 where it applies."""
+    from indexer.build import open_index
+    from indexer.stories import read_stories
+    from webapp.search import SearchEngine
+
+    engine = SearchEngine(index_dir)
+    fts5 = Fts5Reference(corpus)
+    items, natural = load_known_items(), load_natural_queries()
+    fts5_mrr = sum(reciprocal_rank(fts5.search(i["query"]), i["id"]) for i in items) / len(items)
+    p5 = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
+    p5_flat = [precision_at_5(newsfinder_top(engine, q["query"], collapse=False), q) for q in natural]
+    p5_fts5 = [precision_at_5(fts5.search(q["query"]), q) for q in natural]
+    generation = open_index(index_dir).latest_generation()
+    precision, recall = story_pair_scores(read_stories(index_dir, generation))
+    return [
+        f"known-item MRR@10 ({len(items)} queries): newsfinder {mrr_at_10(engine, items):.3f} exact article, "
+        f"{mrr_at_10_collapsed(engine, items):.3f} article or its story (collapsing on); "
+        f"pure BM25F {mrr_at_10(SearchEngine(index_dir, quality_weight=0.0), items):.3f}; SQLite FTS5 bm25 {fts5_mrr:.3f}",
+        f"natural queries P@5 ({len(natural)} queries): newsfinder {sum(p5) / len(p5):.3f} collapsed, "
+        f"{sum(p5_flat) / len(p5_flat):.3f} not collapsed; SQLite FTS5 bm25 {sum(p5_fts5) / len(p5_fts5):.3f}",
+        f"story grouping on {len(json.loads(STORY_PAIRS.read_text()))} judged pairs: precision {precision:.3f}, recall {recall:.3f}",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["make", "mrr"])
+    parser.add_argument("action", choices=["make", "mrr", "report"])
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--weights", default="0,0.1,0.2,0.3,0.4,0.5")
     args = parser.parse_args()
@@ -98,9 +208,12 @@ def main() -> None:
         return
     from webapp.search import SearchEngine
 
-    items = load_known_items()
     with tempfile.TemporaryDirectory() as index_dir:
         reindex(args.corpus, Path(index_dir))
+        if args.action == "report":
+            print("\n".join(report(args.corpus, Path(index_dir))))
+            return
+        items = load_known_items()
         for weight in (float(w) for w in args.weights.split(",")):
             score = mrr_at_10(SearchEngine(Path(index_dir), quality_weight=weight), items)
             print(f"quality weight {weight:.2f}: MRR@10 {score:.4f} over {len(items)} queries")

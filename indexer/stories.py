@@ -21,7 +21,7 @@ from indexer.schema import text_analyzer
 
 WINDOW_DAYS = 4.0
 SIMILARITY = 0.3
-NEAR_COPY = 0.6
+NEAR_COPY = 0.8
 LINKED_SIMILARITY = 0.25
 TITLE_WEIGHT = 2.0
 MAX_SHARED_DF = 0.05  # words in more than 5 % of articles do not propose candidate pairs
@@ -37,6 +37,7 @@ class StoryInput:
     published: float | None  # days since the epoch
     url: str | None
     related_urls: tuple[str, ...]
+    provider: str | None = None
 
 
 def story_input(payload: dict) -> StoryInput:
@@ -54,6 +55,7 @@ def story_input(payload: dict) -> StoryInput:
         published=days,
         url=normalize_url(payload.get("url")),
         related_urls=tuple(u for u in (normalize_url(r.get("url")) for r in payload.get("related") or []) if u),
+        provider=(payload.get("provider_name") or "").strip().lower() or None,
     )
 
 
@@ -159,33 +161,43 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
         linked[b].add(a)
     story = [-1] * len(items)
     centroids: list[dict[str, float]] = []
+    outlets: list[set[str]] = []
     order = sorted(range(len(items)), key=lambda n: (items[n].published is None, items[n].published or 0, items[n].id))
     for number in order:
-        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number])
+        # An outlet reports a story once; a second piece from it the same week is another
+        # story (its "best Druid build" beside its "best Sorcerer build").
+        provider = items[number].provider
+        open_to = {s for s in range(len(centroids)) if provider is None or provider not in outlets[s]}
+        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to)
         if chosen < 0:
             chosen = len(centroids)
             centroids.append({})
+            outlets.append(set())
+            open_to.add(chosen)
         story[number] = chosen
         add_to_centroid(centroids[chosen], vectors[number])
+        if provider:
+            outlets[chosen].add(provider)
     first_id: dict[int, str] = {}
     for number in order:
         first_id.setdefault(story[number], min(items[n].id for n in range(len(items)) if story[n] == story[number]))
     return {items[n].id: first_id[story[n]] for n in range(len(items))}
 
 
-def pick_story(number, vectors, story, centroids, neighbours, linked) -> int:
+def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -> int:
     # A related-coverage link is evidence, not proof: sites list loosely related pieces too.
     for other in linked:
-        if story[other] >= 0 and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
+        if story[other] in open_to and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
             return story[other]
     best, best_score = -1, 0.0
-    for candidate in {story[n] for n in neighbours if story[n] >= 0}:
+    for candidate in {story[n] for n in neighbours if story[n] in open_to}:
         score = cosine(vectors[number], unit(centroids[candidate]))
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score
     if best >= 0:
         return best
-    # A near-copy of one earlier report joins its story even if the story has drifted.
+    # A near-copy of one earlier report joins its story even if the story has drifted, and
+    # even from the same outlet (a piece republished the next day).
     for other in neighbours:
         if story[other] >= 0:
             score = cosine(vectors[number], vectors[other])

@@ -1,23 +1,62 @@
-"""Relevance on the real corpus: known-item queries drawn from excerpts (bench/relevance.py)."""
+"""Relevance on the real corpus with the query sets kept in tests/relevance (bench/relevance.py).
+
+Floors sit a little under the figures measured when they were set (README, "Relevance"), so a
+ranking regression fails here."""
 
 from __future__ import annotations
 
-from bench.relevance import load_known_items, mrr_at_10
-from webapp.search import SearchEngine
+from bench.relevance import (
+    load_known_items,
+    load_natural_queries,
+    mrr_at_10,
+    mrr_at_10_collapsed,
+    newsfinder_top,
+    precision_at_5,
+    story_pair_scores,
+)
+from indexer.build import open_index
+from indexer.stories import read_stories
+from webapp.search import SearchEngine, SearchRequest
 
 
-def test_known_item_set_is_fixed_and_complete():
+def test_query_sets_are_complete():
     items = load_known_items()
     assert len(items) == 100 and all(2 <= len(item["query"].split()) <= 4 for item in items)
+    natural = load_natural_queries()
+    assert len(natural) >= 20 and all(q["relevant"] for q in natural)
 
 
 def test_known_items_are_found_near_the_top(corpus_index):
-    # Measured 0.81 when this test was written; the floor catches a ranking regression.
-    assert mrr_at_10(SearchEngine(corpus_index), load_known_items()) >= 0.78
+    engine = SearchEngine(corpus_index)
+    items = load_known_items()
+    assert mrr_at_10(engine, items) >= 0.88  # measured 0.898
+    assert mrr_at_10_collapsed(engine, items) >= 0.90  # measured 0.924
 
 
-def test_quality_blend_costs_known_item_search_nothing(corpus_index):
+def test_quality_blend_helps_known_item_search(corpus_index):
     items = load_known_items()
     pure = mrr_at_10(SearchEngine(corpus_index, quality_weight=0.0), items)
-    blended = mrr_at_10(SearchEngine(corpus_index), items)
-    assert blended >= pure - 0.005
+    assert mrr_at_10(SearchEngine(corpus_index), items) > pure
+
+
+def test_natural_queries_find_relevant_articles(corpus_index):
+    engine = SearchEngine(corpus_index)
+    natural = load_natural_queries()
+    scores = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
+    assert sum(scores) / len(scores) >= 0.90  # measured 0.915
+
+
+def test_story_grouping_on_judged_pairs(corpus_index):
+    generation = open_index(corpus_index).latest_generation()
+    precision, recall = story_pair_scores(read_stories(corpus_index, generation))
+    assert precision >= 0.90 and recall >= 0.60  # measured 0.944 and 0.630
+
+
+def test_no_two_top_ten_hits_report_the_same_story(corpus_index):
+    engine = SearchEngine(corpus_index)
+    snapshot = engine.snapshot()
+    queries = [i["query"] for i in load_known_items()] + [q["query"] for q in load_natural_queries()]
+    for q in queries:
+        hits = engine.search(SearchRequest(q=q))["hits"]
+        stories = [snapshot.story[snapshot.docnum_of[h["id"]]] for h in hits]
+        assert len(stories) == len(set(stories)), q

@@ -147,6 +147,9 @@ class QueryParser:
         if token.startswith("-") and len(token) > 1:
             inner = self.clause(token[1:])
             return Clause(token, inner.query, "stopword" if inner.kind == "stopword" else "exclude")
+        prefix, colon, value = token.partition(":")
+        if colon and value and prefix.lower() not in FIELD_ALIASES and '"' not in prefix:
+            token = value  # not a field readers can search: look for the value as text
         query, capped = self.cap_expansions(self.rename_fields(self.parse_text(token)))
         kind = "phrase" if '"' in token else "field" if ":" in token else "wildcard" if re.search(r"[*?]", token) else "word"
         if kind != "wildcard" and (query is NullQuery or not any(True for _ in query.iter_all_terms())):

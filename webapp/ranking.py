@@ -19,9 +19,9 @@ DEFAULT_QUALITY_WEIGHT = 0.2
 DEFAULT_QUALITY_CAP = 150
 RECENCY_WEIGHT = 0.5
 # Query-time boosts per field: the title says what an article is about most precisely.
-FIELD_BOOSTS = {"title": 2.0, "excerpt": 1.0, "topics": 1.5, "body": 0.7}
+FIELD_BOOSTS = {"title": 1.5, "excerpt": 1.0, "topics": 1.0, "body": 0.7}
 # Extra score when the words of a plain query stand (nearly) together in a field.
-PHRASE_BOOSTS = {"title": 1.0, "excerpt": 1.0}
+PHRASE_BOOSTS = {"title": 2.0, "excerpt": 2.0}
 PHRASE_SLOP = 2
 SORTS = ("relevance", "date", "quality")
 

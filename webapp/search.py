@@ -180,8 +180,9 @@ def safe_score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
 
 
 def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarray) -> Matches:
-    """Match all positive clauses; if nothing (allowed) matches, drop clauses that match
-    nothing, then clauses from the end, until something does."""
+    """Match all positive clauses. If no allowed article has them all, drop the clause that
+    matches the most articles (the least telling one, like "how" or "work" beside "mounts"),
+    one at a time, until something matches: rare words carry what the reader is after."""
     searcher = snapshot.searcher
     if parsed.empty and not parsed.only_stopwords:
         docs = np.flatnonzero(snapshot.live)
@@ -190,18 +191,19 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
         query = stopword_query(parsed)
         docs, scores = safe_score_all(searcher, query)
         return Matches(docs, scores, query, "all", parsed.word_report([]))
-    active: list[Clause] = [c for c in parsed.clauses if c.positive]
+    positive: list[Clause] = [c for c in parsed.clauses if c.positive]
+    active = list(positive)
     query = parsed.build(active)
     docs, scores = safe_score_all(searcher, query)
-    if parsed.whole is None and not allowed[docs].any() and len(active) > 1:
-        active = [c for c in active if allowed[safe_score_all(searcher, c.query)[0]].any()] or active[:1]
+    if parsed.whole is None and len(active) > 1 and not allowed[docs].any():
+        reach = {id(c): int(allowed[safe_score_all(searcher, c.query)[0]].sum()) for c in active}
+        active = [c for c in active if reach[id(c)]] or active[:1]
         query = parsed.build(active)
         docs, scores = safe_score_all(searcher, query)
-        while not allowed[docs].any() and len(active) > 1:
-            active = active[:-1]
+        while len(active) > 1 and not allowed[docs].any():
+            active.remove(max(active, key=lambda c: (reach[id(c)], positive.index(c))))
             query = parsed.build(active)
             docs, scores = safe_score_all(searcher, query)
-    positive = [c for c in parsed.clauses if c.positive]
     matching = "all" if len(active) == len(positive) else "partial"
     return Matches(docs, scores, query, matching, parsed.word_report(active))
 
@@ -230,10 +232,20 @@ def report_json(snapshot, docnum: int) -> dict[str, Any]:
 
 
 def highlight_terms(query: Query, snapshot) -> frozenset[str]:
+    """The words the query matched in the index, for marking in titles and excerpts.
+
+    (Whoosh's Query.existing_terms reuses a loop variable and skips every field after the
+    first one that has a term, so the leaves are walked here.)"""
     if query is NullQuery:
         return frozenset()
-    words = {text for _, text in query.existing_terms(snapshot.searcher.reader(), expand=True)}
-    return frozenset(w.decode("utf-8") if isinstance(w, bytes) else w for w in words)
+    reader = snapshot.searcher.reader()
+    words = set()
+    for leaf in query.leaves():
+        for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+            btext = text if isinstance(text, bytes) else text.encode("utf-8")
+            if fieldname in reader.schema and (fieldname, btext) in reader:
+                words.add(btext.decode("utf-8"))
+    return frozenset(words)
 
 
 def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str]) -> dict[str, Any]:
