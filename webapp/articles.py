@@ -1,5 +1,5 @@
-"""One article with its coverage: other reports of its story, more like it, and its own
-``related`` list as given in the file."""
+"""One article with its coverage: other reports of its story and more like it (the article's
+own ``related`` list, as given in its file, is part of the article)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ def article_details(engine, article_id: str) -> dict | None:
         "article": article,
         "story": [report_json(snapshot, n) for n in siblings],
         "more_like_this": more_like_this(snapshot, docnum, article),
-        "related": article["related"],
     }
 
 
