@@ -172,7 +172,7 @@ def load_known_items() -> list[dict]:
 
 def report(corpus: Path, index_dir: Path) -> list[str]:
     """Every relevance figure, newsfinder beside SQLite FTS5 where it applies."""
-    from indexer.build import open_index
+    from indexer.layout import open_build
     from indexer.stories import read_stories
     from webapp.search import SearchEngine
 
@@ -183,8 +183,8 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
     p5 = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
     p5_flat = [precision_at_5(newsfinder_top(engine, q["query"], collapse=False), q) for q in natural]
     p5_fts5 = [precision_at_5(fts5.search(q["query"]), q) for q in natural]
-    generation = open_index(index_dir).latest_generation()
-    precision, recall = story_pair_scores(read_stories(index_dir, generation))
+    build, ix = open_build(index_dir)
+    precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
     return [
         f"known-item MRR@10 ({len(items)} queries): newsfinder {mrr_at_10(engine, items):.3f} exact article, "
         f"{mrr_at_10_collapsed(engine, items):.3f} article or its story (collapsing on); "

@@ -141,6 +141,11 @@ def load_front_matter(source: str) -> dict[str, Any]:
         where = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or exc.__class__.__name__
         raise ArticleError(f"has invalid YAML front matter{where}: {problem}") from None
+    except RecursionError:
+        raise ArticleError("has YAML front matter nested too deeply") from None
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+        # PyYAML's constructors raise these for values such as a 13th month.
+        raise ArticleError(f"has a YAML value that cannot be read: {exc.__class__.__name__}") from None
     if data is None:
         raise ArticleError("has empty front matter")
     if not isinstance(data, dict):

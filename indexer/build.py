@@ -2,7 +2,9 @@
 
 ``reindex`` walks the seeds folder, skips files whose size and mtime (then content hash) are
 unchanged since the last run, parses the rest, and commits additions, updates and removals in
-one Whoosh transaction: readers see either the old index or the new one.
+one Whoosh transaction. A full rebuild (asked for, or needed after a schema change) is written
+as a new build and published only if it is sane (see layout.py): readers always see a whole
+index, the old one or the new one.
 """
 
 from __future__ import annotations
@@ -11,30 +13,44 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
-from whoosh.index import LockError
 
 from indexer.articles import ArticleError, article_id, iter_article_paths, parse_article_bytes, read_article_bytes
+from indexer.layout import (
+    INDEX_NAME,
+    IndexerError,
+    ReindexLocked,
+    current_build,
+    index_exists,
+    new_build_dir,
+    open_build,
+    open_index,
+    publish_build,
+    read_meta,
+    reindex_lock,
+    remove_old_builds,
+    stale_reason,
+    write_meta,
+)
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema
 from indexer.stories import group_stories, stories_path, story_input, write_stories
 
-META_FILE = "newsfinder.json"
-INDEX_NAME = "MAIN"
+__all__ = ["IndexerError", "ReindexLocked", "UnsafeReindex", "ReindexReport", "reindex", "index_exists",
+           "open_build", "open_index", "read_meta", "current_build", "stale_reason", "INDEX_NAME"]
+
+DEFAULT_MAX_LOSS = 0.25
 
 Progress = Callable[[int, int], None]
 
 
-class IndexerError(RuntimeError):
-    """A problem that stops a reindex as a whole (missing folder, unwritable index)."""
-
-
-class ReindexLocked(IndexerError):
-    """Another reindex holds the index's write lock."""
+class UnsafeReindex(IndexerError):
+    """The new index looks wrong (empty, or far smaller than the last); it was not published."""
 
 
 @dataclass
@@ -78,68 +94,8 @@ class ReindexReport:
         }
 
 
-def read_meta(index_dir: Path) -> dict:
-    try:
-        with open(index_dir / META_FILE, encoding="utf-8") as handle:
-            meta = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def write_meta(index_dir: Path, meta: dict) -> None:
-    # Write then rename, so a reader never sees half a file.
-    tmp = index_dir / f".{META_FILE}.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(meta, handle, indent=2)
-    os.replace(tmp, index_dir / META_FILE)
-
-
-def index_exists(index_dir: Path) -> bool:
-    return index_dir.is_dir() and whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
-
-
-def open_index(index_dir: Path):
-    """Open an existing index for reading; raises IndexerError if there is none."""
-    if not index_exists(index_dir):
-        raise IndexerError(f"no index in {index_dir}: run `newsfinder reindex` first")
-    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
-
-
-def stale_reason(index_dir: Path) -> str | None:
-    """Why an existing index cannot be updated in place, or None if it can."""
-    version = read_meta(index_dir).get("schema_version")
-    if version != SCHEMA_VERSION:
-        return f"index was written with schema version {version}, this newsfinder uses {SCHEMA_VERSION}"
-    return None
-
-
-def prepare_index(index_dir: Path, full: bool):
-    """Open the index for writing, creating it (or recreating it) when needed.
-
-    Returns (index, reason it was rebuilt or None)."""
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise IndexerError(f"cannot create index folder {index_dir}: {exc.strerror}") from None
-    reason = None
-    if not index_exists(index_dir):
-        reason = "new index"
-    elif full:
-        reason = "full rebuild requested"
-    else:
-        reason = stale_reason(index_dir)
-    if reason is None:
-        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME), None
-    return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME), reason
-
-
 def file_fingerprint(size: int, mtime_ns: int, digest: str) -> str:
     return f"{size}:{mtime_ns}:{digest}"
-
-
-def stat_prefix(fingerprint: str) -> str:
-    return fingerprint.rsplit(":", 1)[0] + ":"
 
 
 def content_digest(data: bytes) -> str:
@@ -153,20 +109,50 @@ def indexed_fingerprints(reader) -> dict[str, str]:
     return {ids[docnum]: prints[docnum] for docnum in reader.all_doc_ids()}
 
 
-def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Progress | None = None) -> ReindexReport:
-    """Bring the index at ``index_dir`` in step with the articles under ``seeds_dir``."""
+def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Progress | None = None,
+            force: bool = False, max_loss: float = DEFAULT_MAX_LOSS) -> ReindexReport:
+    """Bring the index at ``index_dir`` in step with the articles under ``seeds_dir``.
+
+    Raises ReindexLocked if another reindex runs, UnsafeReindex if the result would be empty
+    or lose more than ``max_loss`` of the articles (unless ``force``), IndexerError otherwise."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     if not seeds_dir.is_dir():
         raise IndexerError(f"seeds folder {seeds_dir} does not exist or is not a folder")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexerError(f"cannot create index folder {index_dir}: {exc.strerror}") from None
     report = ReindexReport(seeds_dir=str(seeds_dir), index_dir=str(index_dir))
-    ix, report.rebuilt = prepare_index(index_dir, full)
+    with reindex_lock(index_dir):
+        remove_old_builds(index_dir)
+        previous = current_build(index_dir)
+        report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else stale_reason(previous)
+        build = new_build_dir(index_dir) if report.rebuilt else previous
+        try:
+            write_build(seeds_dir, build, previous, report, progress, force, max_loss)
+        except BaseException:
+            if build != previous:
+                shutil.rmtree(build, ignore_errors=True)
+            raise
+        if build != previous:
+            publish_build(index_dir, build)
+            remove_old_builds(index_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def write_build(seeds_dir, build, previous, report, progress, force, max_loss) -> None:
+    """Sync the documents of ``build`` with the folder, check the result, commit, describe."""
+    fresh = build != previous
+    ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
+        whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
+    writer = ix.writer(limitmb=128)
     try:
-        writer = ix.writer(limitmb=128)
-    except LockError:
-        raise ReindexLocked(f"another reindex is writing to {index_dir}; try again when it has finished") from None
-    try:
-        sync_documents(writer, seeds_dir, report, progress)
+        before = 0 if fresh else writer.reader().doc_count()
+        candidates = sync_documents(writer, seeds_dir, report, progress, fresh)
+        after = before + report.indexed - report.removed
+        check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
     except BaseException:
         writer.cancel()
         raise
@@ -174,12 +160,34 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
         writer.commit()
     else:
         writer.cancel()
-    finish_report(ix, index_dir, report, started)
-    return report
+    update_stories(ix, build)
+    report.docs = after
+    old_meta = read_meta(previous)
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    write_meta(build, {
+        "schema_version": SCHEMA_VERSION,
+        "generation": int(old_meta.get("generation", 0)) + (1 if report.changed else 0),
+        "last_reindex": now if report.changed or "last_reindex" not in old_meta else old_meta["last_reindex"],
+        "last_checked": now,
+        "docs": after,
+        "seeds": os.path.abspath(seeds_dir),
+    })
 
 
-def sync_documents(writer, seeds_dir: Path, report: ReindexReport, progress: Progress | None) -> None:
-    fresh = report.rebuilt is not None
+def check_result(candidates: int, before: int, after: int, force: bool, max_loss: float) -> None:
+    """Refuse to publish an index that is empty for a non-empty folder, or that lost more than
+    ``max_loss`` of the articles it had (a folder half-deleted by mistake, a broken mount)."""
+    if after == 0 and candidates > 0:
+        raise UnsafeReindex(f"the new index would be empty although the folder has {candidates} article files; "
+                            "the previous index stays in use")
+    if not force and before > 0 and after < before * (1 - max_loss):
+        raise UnsafeReindex(f"the new index would hold {after} articles instead of {before} "
+                            f"(more than {max_loss:.0%} fewer); the previous index stays in use. "
+                            "Use --force if that is intended")
+
+
+def sync_documents(writer, seeds_dir: Path, report: ReindexReport, progress: Progress | None, fresh: bool) -> int:
+    """Add, update and delete documents; returns how many candidate files the folder has."""
     known = {} if fresh else indexed_fingerprints(writer.reader())
     paths = list(iter_article_paths(seeds_dir))
     seen: dict[str, str] = {}
@@ -190,6 +198,7 @@ def sync_documents(writer, seeds_dir: Path, report: ReindexReport, progress: Pro
     for gone in set(known) - set(seen):
         writer.delete_by_term("id", gone)
         report.removed += 1
+    return len(paths)
 
 
 def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
@@ -231,36 +240,11 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
             report.indexed += 1
 
 
-def update_stories(ix, index_dir: Path) -> None:
-    """Group the committed articles into stories, once per index generation."""
+def update_stories(ix, build: Path) -> None:
+    """Group the committed articles into stories, once per Whoosh generation."""
     generation = ix.latest_generation()
-    if stories_path(index_dir, generation).exists():
+    if stories_path(build, generation).exists():
         return
     with ix.searcher() as searcher:
         items = [story_input(json.loads(fields["payload"])) for fields in searcher.reader().all_stored_fields()]
-    write_stories(index_dir, generation, group_stories(items))
-
-
-def finish_report(ix, index_dir: Path, report: ReindexReport, started: float) -> None:
-    update_stories(ix, index_dir)
-    with ix.searcher() as searcher:
-        report.docs = searcher.doc_count()
-    meta = read_meta(index_dir)
-    generation = int(meta.get("generation", 0)) + (1 if report.changed else 0)
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    write_meta(
-        index_dir,
-        {
-            "schema_version": SCHEMA_VERSION,
-            "generation": generation,
-            "last_reindex": now if report.changed or "last_reindex" not in meta else meta["last_reindex"],
-            "last_checked": now,
-            "docs": report.docs,
-            "seeds": str(seeds_path_for_meta(report.seeds_dir)),
-        },
-    )
-    report.seconds = time.perf_counter() - started
-
-
-def seeds_path_for_meta(seeds_dir: str) -> str:
-    return os.path.abspath(seeds_dir)
+    write_stories(build, generation, group_stories(items))

@@ -142,12 +142,12 @@ def get_json(url: str, timeout: float = 10.0) -> tuple[int, dict]:
 class ServerProcess:
     """``newsfinder serve`` started as a real process; stopped and its output kept for failures."""
 
-    def __init__(self, seeds: Path, index: Path, workers: int = 2):
+    def __init__(self, seeds: Path, index: Path, workers: int = 2, extra: list[str] | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = index.parent / f"server-{self.port}.log"
         command = [sys.executable, "-m", "webapp.cli", "serve", "--seeds", str(seeds), "--index", str(index),
-                   "--port", str(self.port), "--workers", str(workers)]
+                   "--port", str(self.port), "--workers", str(workers), *(extra or [])]
         self.handle = open(self.log, "wb")
         self.process = subprocess.Popen(command, stdout=self.handle, stderr=subprocess.STDOUT, cwd=PROJECT_DIR)
 

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from whoosh import index as whoosh_index
 
-from indexer.build import INDEX_NAME
+from indexer.layout import reindex_lock
 from tests.conftest import PROJECT_DIR
 from webapp.cli import main
 
@@ -45,11 +44,8 @@ def test_missing_seeds_folder_exits_4_with_one_line(tmp_path):
 
 
 def test_locked_index_exits_3(small_index, small_collection):
-    writer = whoosh_index.open_dir(str(small_index), indexname=INDEX_NAME).writer()
-    try:
+    with reindex_lock(small_index):
         result = run("reindex", "--seeds", small_collection, "--index", small_index)
-    finally:
-        writer.cancel()
     assert result.exit_code == 3 and "another reindex" in result.output
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from whoosh import index as whoosh_index
 
-from indexer.build import INDEX_NAME, IndexerError, ReindexLocked, read_meta, reindex
+from indexer.build import IndexerError, ReindexLocked, reindex
+from indexer.layout import current_build, read_meta, reindex_lock
 from indexer.schema import SCHEMA_VERSION
 from tests.conftest import article_fields, write_article
 from webapp.search import SearchEngine, SearchRequest
@@ -79,28 +79,25 @@ def test_full_rebuild_starts_from_scratch(small_index, small_collection):
 
 
 def test_index_from_another_schema_version_is_rebuilt(small_index, small_collection):
-    (small_index / "newsfinder.json").write_text('{"schema_version": 0}')
+    (current_build(small_index) / "newsfinder.json").write_text('{"schema_version": 0}')
     report = reindex(small_collection, small_index)
     assert "schema version 0" in report.rebuilt and report.docs == 4
-    assert read_meta(small_index)["schema_version"] == SCHEMA_VERSION
+    assert read_meta(current_build(small_index))["schema_version"] == SCHEMA_VERSION
 
 
 def test_generation_counts_committed_changes(small_index, small_collection):
-    assert read_meta(small_index)["generation"] == 1
+    assert read_meta(current_build(small_index))["generation"] == 1
     reindex(small_collection, small_index)
-    assert read_meta(small_index)["generation"] == 1
+    assert read_meta(current_build(small_index))["generation"] == 1
     write_article(small_collection, "extra.md", **article_fields("Extra"))
     reindex(small_collection, small_index)
-    assert read_meta(small_index)["generation"] == 2
+    assert read_meta(current_build(small_index))["generation"] == 2
 
 
 def test_concurrent_reindex_is_refused(small_index, small_collection):
-    writer = whoosh_index.open_dir(str(small_index), indexname=INDEX_NAME).writer()
-    try:
+    with reindex_lock(small_index):
         with pytest.raises(ReindexLocked, match="another reindex"):
             reindex(small_collection, small_index)
-    finally:
-        writer.cancel()
     assert reindex(small_collection, small_index).docs == 4
 
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
 
-from indexer.build import IndexerError, ReindexLocked, ReindexReport, index_exists, reindex, stale_reason
+from indexer.build import DEFAULT_MAX_LOSS, IndexerError, ReindexLocked, ReindexReport, UnsafeReindex, reindex
+from indexer.layout import current_build, stale_reason
 from webapp import PROJECT_DIR
 
 DEFAULT_SEEDS = Path(os.environ.get("NEWSFINDER_SEEDS", PROJECT_DIR / "seeds"))
 DEFAULT_INDEX = Path(os.environ.get("NEWSFINDER_INDEX", PROJECT_DIR / "index_data"))
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED, EXIT_UNSAFE = 0, 1, 2, 3, 4, 5
 
 seeds_option = click.option(
     "--seeds", "seeds", type=click.Path(path_type=Path), default=DEFAULT_SEEDS, show_default=True,
@@ -83,35 +87,60 @@ def print_summary(report: ReindexReport) -> None:
 @main.command("reindex")
 @seeds_option
 @index_option
-@click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating changed files only.")
+@click.option("--full", is_flag=True, help="Rebuild from scratch (published only when complete and sane).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any file was rejected.")
+@click.option("--force", is_flag=True, help="Publish even if the index loses more than --max-loss of its articles.")
+@click.option("--max-loss", default=DEFAULT_MAX_LOSS, show_default=True, type=click.FloatRange(0, 1),
+              help="Largest share of articles a reindex may remove without --force.")
+@click.option("--watch", is_flag=True, help="Keep running: reindex about half a second after files change.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def reindex_command(seeds, index, full, as_json, strict, quiet):
+def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch, quiet):
     """Build the index or bring it up to date with the folder of articles.
 
-    Only files that are new or changed since the last run are read; files that are gone are
-    removed. A file that is not an article is rejected with a one-line reason and never stops
-    the others.
+    Only files that are new or changed since the last run are read (size and mtime, then a
+    content hash); files that are gone are removed; all of it is committed at once. A file
+    that is not an article is rejected with a one-line reason and never stops the others.
+    Searches keep being answered from the previous index until the new one is complete. If
+    the result would be empty for a folder with articles, or hold far fewer articles than
+    before, it is not published and the previous index stays in use.
 
     \b
     Examples:
       newsfinder reindex
       newsfinder reindex --seeds ../shared/corpus --index /tmp/corpus-index
       newsfinder reindex --full --json
+      newsfinder reindex --watch
 
     \b
     Exit statuses:
       0  the index is up to date (rejected files, if any, are listed)
       1  --strict was given and some files were rejected
       2  bad command-line usage
-      3  another reindex is writing to the same index
+      3  another reindex is running on the same index; nothing was changed
       4  the reindex failed (seeds folder missing, index folder unwritable)
+      5  the new index looked wrong and was not published (see the message; --force)
     """
+    options = {"force": force, "max_loss": max_loss}
+    if watch:
+        from indexer.watch import stop_when_parent_exits, watch_folder
+
+        stop = threading.Event()
+        stop_when_parent_exits(stop)
+        on_report = (lambda r: click.echo(json.dumps(r.to_json()))) if as_json else print_summary
+        on_error = lambda message: click.secho(f"error: {message}", fg="red", err=True)  # noqa: E731
+        click.echo(f"watching {seeds} (Ctrl-C to stop)", err=True)
+        try:
+            watch_folder(seeds, index, on_report, on_error, stop, full=full, **options)
+        except KeyboardInterrupt:
+            pass
+        return
     try:
-        report = reindex(seeds, index, full=full, progress=ProgressLine(not quiet and not as_json))
+        report = reindex(seeds, index, full=full, progress=ProgressLine(not quiet and not as_json), **options)
     except ReindexLocked as exc:
         fail(str(exc), EXIT_LOCKED)
+    except UnsafeReindex as exc:
+        fail(str(exc), EXIT_UNSAFE)
     except (IndexerError, OSError) as exc:
         fail(str(exc), EXIT_FAILED)
     if as_json:
@@ -121,9 +150,42 @@ def reindex_command(seeds, index, full, as_json, strict, quiet):
     sys.exit(EXIT_REJECTED if strict and report.rejected else EXIT_OK)
 
 
+@main.command("check")
+@seeds_option
+def check_command(seeds):
+    """List the files that are not readable articles, without indexing anything.
+
+    \b
+    Examples:
+      newsfinder check
+      newsfinder check --seeds ~/news
+
+    \b
+    Exit statuses:
+      0  every article file can be indexed
+      1  some files would be rejected (listed as "path: reason")
+      4  the seeds folder does not exist
+    """
+    from indexer.articles import ArticleError, iter_article_paths, parse_article
+
+    if not Path(seeds).is_dir():
+        fail(f"seeds folder {seeds} does not exist or is not a folder", EXIT_FAILED)
+    total = problems = 0
+    for relative in iter_article_paths(seeds):
+        total += 1
+        try:
+            parse_article(seeds, relative)
+        except ArticleError as exc:
+            problems += 1
+            click.echo(f"{relative}: {exc}")
+    click.echo(f"{total} files checked, {total - problems} articles, {problems} problems", err=True)
+    sys.exit(EXIT_REJECTED if problems else EXIT_OK)
+
+
 def ensure_index(seeds: Path, index: Path) -> None:
     """Build the index before serving if there is none or it was written by another version."""
-    reason = "no index yet" if not index_exists(index) else stale_reason(index)
+    build = current_build(index)
+    reason = "no index yet" if build is None else stale_reason(build)
     if reason is None:
         return
     click.echo(f"building the index in {index} from {seeds} ({reason})", err=True)
@@ -135,6 +197,14 @@ def ensure_index(seeds: Path, index: Path) -> None:
         fail(str(exc), EXIT_FAILED)
 
 
+def start_watcher(seeds: Path, index: Path) -> subprocess.Popen:
+    """`reindex --watch` as a child process; it stops when this process goes away."""
+    command = [sys.executable, "-m", "webapp.cli", "reindex", "--watch", "--quiet", "--seeds", str(seeds), "--index", str(index)]
+    child = subprocess.Popen(command)
+    atexit.register(child.terminate)
+    return child
+
+
 @main.command("serve")
 @seeds_option
 @index_option
@@ -142,7 +212,8 @@ def ensure_index(seeds: Path, index: Path) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes [default: one per core].")
 @click.option("--access-log", is_flag=True, help="Log every request (off by default: logs would record readers' queries).")
-def serve_command(seeds, index, host, port, workers, access_log):
+@click.option("--watch", is_flag=True, help="Follow the seeds folder: changed files are searchable within about a second.")
+def serve_command(seeds, index, host, port, workers, access_log, watch):
     """Serve the search page and JSON API with gunicorn (one worker per core).
 
     The index is built first if there is none. Open http://HOST:PORT/ in a browser, or
@@ -152,10 +223,13 @@ def serve_command(seeds, index, host, port, workers, access_log):
     Examples:
       newsfinder serve
       newsfinder serve --seeds ~/news --index ~/news-index --port 8080
+      newsfinder serve --watch
     """
     from webapp.server import default_workers, serve
 
     ensure_index(seeds, index)
+    if watch:
+        start_watcher(seeds, index)
     click.echo(f"serving {index} at http://{host}:{port}/", err=True)
     serve({"INDEX_DIR": str(index)}, host, port, workers or default_workers(), access_log)
 

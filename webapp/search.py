@@ -21,7 +21,7 @@ import numpy as np
 from whoosh.query import NullQuery, Query, QueryError
 from whoosh.scoring import BM25F
 
-from indexer.build import open_index, read_meta
+from indexer.layout import current_build, open_build, read_meta
 from webapp.facets import facet_counts
 from webapp.filters import Filters, combine, filter_masks
 from webapp.query import Clause, ParsedQuery, QueryParser, stopword_query
@@ -69,31 +69,39 @@ class SearchEngine:
         self._checked = 0.0
 
     def snapshot(self) -> IndexSnapshot:
-        """The current index snapshot, reopened if a reindex committed since the last check."""
+        """The current index snapshot, reopened when a reindex committed or a rebuild was
+        published since the last check (at most every REFRESH_INTERVAL seconds)."""
         with self._lock:
             if self._snapshot is None:
-                self._snapshot = self._open(open_index(self.index_dir).searcher(weighting=BM25F()))
+                self._snapshot = self._open()
             elif time.monotonic() - self._checked > REFRESH_INTERVAL:
                 self._checked = time.monotonic()
-                if not self._snapshot.searcher.up_to_date():
+                if self._is_stale(self._snapshot):
+                    fresh = self._open()
                     # A request on another thread may still use the old snapshot: close it
                     # at the next swap rather than now.
                     if self._retired is not None:
                         self._retired.searcher.close()
-                    self._retired = self._snapshot
-                    self._snapshot = self._open(self._snapshot.searcher.refresh())
+                    self._retired, self._snapshot = self._snapshot, fresh
             return self._snapshot
 
-    def _open(self, searcher) -> IndexSnapshot:
+    def _is_stale(self, snapshot: IndexSnapshot) -> bool:
+        build = current_build(self.index_dir)
+        if build is None:
+            return False  # keep answering from what we have rather than fail
+        return build.resolve() != snapshot.build_dir.resolve() or not snapshot.searcher.up_to_date()
+
+    def _open(self) -> IndexSnapshot:
+        build, ix = open_build(self.index_dir)
         self._checked = time.monotonic()
-        return IndexSnapshot(searcher, self.index_dir)
+        return IndexSnapshot(ix.searcher(weighting=BM25F()), build)
 
     def searcher(self):
         return self.snapshot().searcher
 
     def health(self) -> dict[str, Any]:
         snapshot = self.snapshot()
-        meta = read_meta(self.index_dir)
+        meta = read_meta(snapshot.build_dir)
         return {
             "status": "ok",
             "docs": snapshot.doc_count,

@@ -114,9 +114,10 @@ class Vocabulary:
 
 
 class IndexSnapshot:
-    def __init__(self, searcher, index_dir: Path):
+    def __init__(self, searcher, build_dir: Path):
         reader = searcher.reader()
         self.searcher = searcher
+        self.build_dir = Path(build_dir)
         self.size = reader.doc_count_all()
         self.generation = reader.generation()
         self.live = np.ones(self.size, dtype=bool)
@@ -131,7 +132,7 @@ class IndexSnapshot:
         self.published = published_seconds(reader, self.size)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest = float(known.max()) if len(known) else 0.0
-        self.story = self.story_codes(read_stories(index_dir, self.generation))
+        self.story = self.story_codes(read_stories(build_dir, self.generation))
         self.facets = {
             "topic": keyword_facet(reader, "topic_value", self.live),
             "provider": keyword_facet(reader, "provider_value", self.live),

@@ -1,0 +1,146 @@
+"""How an index folder is laid out, so that readers never see a half-built index.
+
+    INDEX/current          -> builds/<name>   (a symlink, replaced atomically)
+    INDEX/builds/<name>/   a complete Whoosh index, its newsfinder.json and stories-<gen>.json
+    INDEX/reindex.lock     held (flock) by the one reindex that may run
+
+Incremental updates commit inside the current build (Whoosh's commit is atomic); a full
+rebuild writes a new build beside it and only then points ``current`` at it. A reindex killed
+at any moment leaves ``current`` pointing at a complete index; its half-written build is
+removed by the next reindex.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from indexer.schema import SCHEMA_VERSION
+
+INDEX_NAME = "MAIN"
+CURRENT = "current"
+BUILDS = "builds"
+LOCK_FILE = "reindex.lock"
+META_FILE = "newsfinder.json"
+
+
+class IndexerError(RuntimeError):
+    """A problem that stops a reindex or a search as a whole (missing folder, no index)."""
+
+
+class ReindexLocked(IndexerError):
+    """Another reindex holds the index folder's lock."""
+
+
+def read_meta(build_dir: Path | None) -> dict:
+    if build_dir is None:
+        return {}
+    try:
+        with open(build_dir / META_FILE, encoding="utf-8") as handle:
+            meta = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def write_meta(build_dir: Path, meta: dict) -> None:
+    # Write then rename, so a reader never sees half a file.
+    tmp = build_dir / f".{META_FILE}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(meta, handle, indent=2)
+    os.replace(tmp, build_dir / META_FILE)
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The build readers should use, or None if there is no complete index."""
+    try:
+        target = os.readlink(Path(index_dir) / CURRENT)
+    except OSError:
+        return None
+    build = Path(index_dir) / target
+    return build if whoosh_index.exists_in(str(build), indexname=INDEX_NAME) else None
+
+
+def index_exists(index_dir: Path) -> bool:
+    return current_build(index_dir) is not None
+
+
+def stale_reason(build_dir: Path) -> str | None:
+    """Why an existing build cannot be used as it is, or None if it can."""
+    version = read_meta(build_dir).get("schema_version")
+    if version != SCHEMA_VERSION:
+        return f"index was written with schema version {version}, this newsfinder uses {SCHEMA_VERSION}"
+    return None
+
+
+def open_build(index_dir: Path):
+    """(build folder, Whoosh index) of the current build; IndexerError if there is none usable."""
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexerError(f"no index in {index_dir}: run `newsfinder reindex` first")
+    reason = stale_reason(build)
+    if reason:
+        raise IndexerError(f"{reason}: run `newsfinder reindex` to rebuild it")
+    return build, whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
+
+
+def open_index(index_dir: Path):
+    return open_build(index_dir)[1]
+
+
+def new_build_dir(index_dir: Path) -> Path:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    build = Path(index_dir) / BUILDS / f"{stamp}-{os.getpid()}"
+    build.mkdir(parents=True)
+    return build
+
+
+def publish_build(index_dir: Path, build: Path) -> None:
+    """Point ``current`` at ``build`` in one atomic rename."""
+    link = Path(index_dir) / CURRENT
+    tmp = Path(index_dir) / f".{CURRENT}.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(build, index_dir), tmp)
+    os.replace(tmp, link)
+
+
+def remove_old_builds(index_dir: Path, keep_previous: bool = True) -> None:
+    """Delete builds that are neither current nor (if asked) the one before it.
+
+    The previous build is kept until the next swap: a worker may still be answering from it
+    for the half second before it notices the swap."""
+    current = current_build(index_dir)
+    builds = sorted((p for p in (Path(index_dir) / BUILDS).glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    others = [b for b in builds if current is None or b.resolve() != current.resolve()]
+    keep = others[-1:] if keep_previous and current is not None else []
+    for build in others:
+        if build not in keep:
+            shutil.rmtree(build, ignore_errors=True)
+
+
+@contextmanager
+def reindex_lock(index_dir: Path):
+    """Hold the folder's reindex lock; ReindexLocked at once if another process holds it.
+
+    flock is released by the kernel when its holder dies, so a killed reindex never leaves
+    the folder locked."""
+    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    handle = open(Path(index_dir) / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise ReindexLocked(f"another reindex is running on {index_dir}; try again when it has finished") from None
+            raise
+        yield
+    finally:
+        handle.close()

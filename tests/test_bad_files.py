@@ -1,0 +1,142 @@
+"""The catalogue of malformed and hostile files: each is indexed leniently or rejected with a
+one-line reason naming the file; none crashes, hangs, runs anything, reads outside the seeds
+folder or costs another article its place in the index."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.articles import ArticleError, parse_article
+from indexer.build import reindex
+from tests.conftest import article_fields, write_article
+from webapp.cli import main
+from webapp.search import SearchEngine, SearchRequest
+
+BILLION_LAUGHS = "---\ntitle: lol\n" + "\n".join(
+    [f"a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+) + "\ntopics: *a9\n---\n"
+
+HOSTILE = {
+    "empty.md": ("", "reject", "has no front matter"),
+    "binary.md": (b"\x00\x01\x02\xff" * 100, "reject", "binary file"),
+    "latin1.md": ("---\ntitle: café\n---\n".encode("latin-1"), "reject", "not UTF-8"),
+    "no-front-matter.md": ("Just some text.\n", "reject", "has no front matter"),
+    "unterminated.md": ("---\ntitle: Never closed\nexcerpt: x\n", "reject", "unterminated front matter"),
+    "yaml-error.md": ("---\ntitle: [oops\n---\n", "reject", "invalid YAML front matter"),
+    "yaml-tab.md": ("---\ntitle:\n\t- bad indent\n---\n", "reject", "invalid YAML"),
+    "list.md": ("---\n- one\n- two\n---\n", "reject", "a list, not a mapping"),
+    "scalar.md": ("---\n42\n---\n", "reject", "a int, not a mapping"),
+    "python-tag.md": ("---\ntitle: !!python/object/apply:os.system ['touch PWNED']\n---\n", "reject", "invalid YAML"),
+    "python-name.md": ("---\ntitle: !!python/name:os.system\n---\n", "reject", "invalid YAML"),
+    "billion-laughs.md": (BILLION_LAUGHS, "index", None),
+    "deep.md": ("---\ntitle: deep\nx: " + "[" * 5000 + "]" * 5000 + "\n---\n", "reject-or-index", None),
+    "bad-date.md": ("---\ntitle: Bad date\npublishedDateTime: 2021-13-45T10:00:00Z\n---\n", "reject-or-index", None),
+    "huge-excerpt.md": ("---\ntitle: Huge\nexcerpt: \"" + "word " * 500_000 + "\"\n---\n", "reject", "larger than"),
+    "long-excerpt.md": ("---\ntitle: Long but fine\nexcerpt: \"" + "word " * 30_000 + "\"\n---\n", "index", None),
+    "wrong-types.md": ("---\ntitle: [a, b]\nexcerpt: 3\n---\n", "reject", "has no title"),
+    "odd-types.md": ("---\ntitle: 2024\nexcerpt: {a: 1}\ntopics: 7\nquality: high\nprovider: IGN\n"
+                     "images: nope\nrelated: {x: 1}\npublishedDateTime: [1]\n---\n", "index", None),
+    "null-everything.md": ("---\ntitle: Nulls\nexcerpt: null\ntopics: null\nquality: null\nprovider: null\n---\n",
+                           "index", None),
+    "crlf-bom.md": ("\ufeff---\r\ntitle: Windows file\r\n---\r\n".encode("utf-8"), "index", None),
+}
+
+
+def write_hostile(folder, name, content):
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_each_hostile_file_is_handled(tmp_path, name):
+    content, outcome, reason = HOSTILE[name]
+    write_hostile(tmp_path, name, content)
+    try:
+        article = parse_article(tmp_path, name)
+    except ArticleError as exc:
+        assert outcome in ("reject", "reject-or-index"), f"{name} was rejected: {exc}"
+        assert "\n" not in str(exc) and len(str(exc)) < 200
+        if reason:
+            assert reason in str(exc)
+    else:
+        assert outcome in ("index", "reject-or-index"), f"{name} was indexed"
+        assert article.title
+    assert not (tmp_path / "PWNED").exists() and not os.path.exists("PWNED")
+
+
+def test_a_folder_of_hostile_files_loses_no_good_article(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, (content, _, _) in HOSTILE.items():
+        write_hostile(seeds, name, content)
+    for number in range(5):
+        write_article(seeds, f"good-{number}.md", **article_fields(f"Good article number {number}", "Fine text."))
+    (seeds / "folder.md").mkdir()  # a directory named like an article
+    (seeds / "folder.md" / "inside.md").write_text("---\ntitle: Inside a folder named like an article\n---\n")
+    outside = tmp_path / "secret.md"
+    outside.write_text("---\ntitle: Secret outside the seeds folder\n---\n")
+    (seeds / "link-out.md").symlink_to(outside)
+    (seeds / "link-dir").symlink_to(tmp_path, target_is_directory=True)
+    (seeds / "dangling.md").symlink_to(tmp_path / "nowhere.md")
+    os.mkfifo(seeds / "fifo.md")  # reading it would block forever
+
+    report = reindex(seeds, tmp_path / "index")
+
+    rejected = {r.path: r.reason for r in report.rejected}
+    assert "link-out.md" in rejected and "outside the seeds folder" in rejected["link-out.md"]
+    assert "fifo.md" in rejected and "dangling.md" in rejected
+    engine = SearchEngine(tmp_path / "index")
+    found = {hit["id"] for hit in engine.search(SearchRequest(q="good article", per_page=50, collapse=False))["hits"]}
+    assert found == {f"good-{n}" for n in range(5)}
+    assert engine.search(SearchRequest(q="secret"))["total"] == 0
+    assert engine.search(SearchRequest(q="inside folder named"))["total"] == 1
+    expected_rejections = {n for n, (_, outcome, _) in HOSTILE.items() if outcome == "reject"}
+    assert expected_rejections <= set(rejected)
+
+
+def test_a_file_removed_while_the_folder_is_read_is_not_a_crash(tmp_path):
+    seeds = tmp_path / "seeds"
+    for number in range(300):
+        write_article(seeds, f"a{number:03}.md", **article_fields(f"Article {number}"))
+    stop = threading.Event()
+
+    def delete_files():
+        for number in range(299, 0, -1):
+            if stop.is_set():
+                return
+            (seeds / f"a{number:03}.md").unlink(missing_ok=True)
+
+    remover = threading.Thread(target=delete_files)
+    remover.start()
+    try:
+        report = reindex(seeds, tmp_path / "index", force=True)
+    finally:
+        stop.set()
+        remover.join()
+    assert report.docs >= 1
+    assert all("cannot be read" in r.reason or "not a regular file" in r.reason for r in report.rejected)
+    # The next reindex catches up with what is left.
+    assert reindex(seeds, tmp_path / "index", force=True).docs == len(list(seeds.glob("*.md")))
+
+
+def test_check_lists_problems_without_indexing(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    write_article(seeds, "good.md", **article_fields("Good"))
+    write_hostile(seeds, "list.md", HOSTILE["list.md"][0])
+    write_hostile(seeds, "empty.md", "")
+    result = CliRunner().invoke(main, ["check", "--seeds", str(seeds)])
+    assert result.exit_code == 1
+    assert "list.md: has front matter that is a list, not a mapping" in result.output
+    assert "empty.md: has no front matter" in result.output
+    assert "3 files checked, 1 articles, 2 problems" in result.output
+    assert not (tmp_path / "index").exists() and not any(seeds.glob("**/*.toc"))
+    assert CliRunner().invoke(main, ["check", "--seeds", str(tmp_path / "none")]).exit_code == 4

@@ -1,0 +1,198 @@
+"""Index lifecycle with real processes: reindex under load, SIGKILL, concurrent reindexes,
+checked swaps, watch mode and schema versions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from indexer.build import reindex
+from indexer.layout import BUILDS, current_build, read_meta
+from tests.conftest import PROJECT_DIR, article_fields, get_json, write_article
+
+
+def cli(*args, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "webapp.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=PROJECT_DIR, timeout=timeout)
+
+
+def start_cli(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "webapp.cli", *map(str, args)], cwd=PROJECT_DIR,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def corpus_copy(corpus_dir, tmp_path) -> Path:
+    """A writable folder with 800 real articles (copied into the test's temporary folder)."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for path in sorted(corpus_dir.iterdir())[:800]:
+        shutil.copy2(path, folder / path.name)
+    return folder
+
+
+def wait_for(condition, timeout: float, interval: float = 0.05) -> float:
+    """Seconds until ``condition()`` held; fails after ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def total(server, q) -> int:
+    return get_json(f"{server.base}/api/search?q={q}")[1]["total"]
+
+
+def test_queries_never_fail_while_full_reindexes_run(start_server, corpus_copy, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus_copy, index)
+    server = start_server(corpus_copy, index)
+    failures, answered, stop = [], [0], threading.Event()
+
+    def ask(words):
+        while not stop.is_set():
+            try:
+                status, body = get_json(f"{server.base}/api/search?q={words}", timeout=10)
+                if status != 200 or "hits" not in body:
+                    failures.append((status, body))
+                answered[0] += 1
+            except (OSError, ValueError) as exc:
+                failures.append(repr(exc))
+
+    clients = [threading.Thread(target=ask, args=(w,)) for w in ("diablo+beta", "power+apps", "sorcerer", "zeppelin")]
+    for client in clients:
+        client.start()
+    try:
+        first = cli("reindex", "--full", "-q", "--seeds", corpus_copy, "--index", index)
+        write_article(corpus_copy, "zeppelin.md", **article_fields("Zeppelin lands in the corpus", "A new article."))
+        second = cli("reindex", "--full", "-q", "--seeds", corpus_copy, "--index", index)
+    finally:
+        time.sleep(1.0)
+        stop.set()
+        for client in clients:
+            client.join()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert failures == [] and answered[0] > 50
+    wait_for(lambda: total(server, "zeppelin") == 1, timeout=5)
+    assert get_json(server.base + "/api/health")[1]["docs"] == 801
+    assert len(list((index / BUILDS).iterdir())) <= 2  # the current build and the one before
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0])
+def test_a_reindex_killed_at_any_moment_leaves_the_served_index_intact(start_server, corpus_copy, tmp_path, delay):
+    index = tmp_path / "index"
+    reindex(corpus_copy, index)
+    write_article(corpus_copy, "zeppelin.md", **article_fields("Zeppelin lands in the corpus"))
+    victim = start_cli("reindex", "--full", "-q", "--seeds", corpus_copy, "--index", index)
+    time.sleep(delay)
+    assert victim.poll() is None, "the reindex finished before it could be killed"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+
+    server = start_server(corpus_copy, index)
+    assert get_json(server.base + "/api/health")[1]["docs"] == 800
+    assert total(server, "zeppelin") == 0
+    finished = cli("reindex", "-q", "--seeds", corpus_copy, "--index", index)
+    assert finished.returncode == 0, finished.stderr
+    wait_for(lambda: total(server, "zeppelin") == 1, timeout=5)
+    assert len(list((index / BUILDS).iterdir())) <= 2  # the killed build's files were removed
+
+
+def test_a_second_reindex_is_refused_while_one_runs(corpus_copy, tmp_path):
+    index = tmp_path / "index"
+    first = start_cli("reindex", "--full", "-q", "--seeds", corpus_copy, "--index", index)
+    time.sleep(0.5)
+    second = cli("reindex", "--seeds", corpus_copy, "--index", index)
+    first_out = first.communicate(timeout=120)
+    assert second.returncode == 3 and "another reindex is running" in second.stderr
+    assert first.returncode == 0, first_out
+    assert read_meta(current_build(index))["docs"] == 800
+
+
+def test_a_suspicious_result_is_not_published(start_server, small_collection, tmp_path):
+    index = tmp_path / "index"
+    reindex(small_collection, index)
+    server = start_server(small_collection, index)
+    for name in ("ban.md", "beta.md", "cookies.md"):
+        (small_collection / name).unlink()
+    refused = cli("reindex", "--seeds", small_collection, "--index", index)
+    assert refused.returncode == 5
+    assert "would hold 1 articles instead of 4" in refused.stderr and refused.stderr.count("\n") == 1
+    time.sleep(1)
+    assert get_json(server.base + "/api/health")[1]["docs"] == 4
+    forced = cli("reindex", "--force", "--seeds", small_collection, "--index", index)
+    assert forced.returncode == 0
+    wait_for(lambda: get_json(server.base + "/api/health")[1]["docs"] == 1, timeout=5)
+
+
+def test_an_empty_result_for_a_full_folder_is_refused_even_with_force(small_collection, tmp_path):
+    index = tmp_path / "index"
+    reindex(small_collection, index)
+    for path in small_collection.rglob("*.*"):
+        if path.is_file():
+            path.write_text("not an article any more")
+    refused = cli("reindex", "--full", "--force", "--seeds", small_collection, "--index", index)
+    assert refused.returncode == 5 and "would be empty" in refused.stderr
+    assert read_meta(current_build(index))["docs"] == 4
+
+
+def test_serve_watch_follows_new_changed_and_deleted_files(tmp_path, small_collection):
+    index = tmp_path / "index"
+    from tests.conftest import ServerProcess
+
+    server = ServerProcess(small_collection, index, workers=2, extra=["--watch"])
+    try:
+        server.wait_ready()
+        time.sleep(1.0)  # the watcher's first pass
+        path = write_article(small_collection, "zeppelin.md", **article_fields("Zeppelin lands at the airfield"))
+        added = wait_for(lambda: total(server, "zeppelin") == 1, timeout=10)
+        write_article(small_collection, "zeppelin.md", **article_fields("Airship lands at the airfield"))
+        changed = wait_for(lambda: total(server, "airship") == 1 and total(server, "zeppelin") == 0, timeout=10)
+        path.unlink()
+        removed = wait_for(lambda: total(server, "airship") == 0, timeout=10)
+    finally:
+        server.stop()
+    assert max(added, changed, removed) < 5, (added, changed, removed)
+
+
+def test_an_index_from_an_older_version_is_rebuilt_with_a_message(start_server, small_collection, tmp_path):
+    index = tmp_path / "index"
+    reindex(small_collection, index)
+    meta_file = current_build(index) / "newsfinder.json"
+    meta = json.loads(meta_file.read_text())
+    meta["schema_version"] = 1
+    meta_file.write_text(json.dumps(meta))
+
+    from webapp import create_app
+
+    stale = create_app({"INDEX_DIR": str(index)}).test_client().get("/api/health")
+    assert stale.status_code == 503 and "schema version 1" in stale.get_json()["error"]["message"]
+
+    server = start_server(small_collection, index)
+    assert "index was written with schema version 1" in server.output()
+    assert get_json(server.base + "/api/health")[1]["docs"] == 4
+
+
+def test_health_and_json_report_show_the_lifecycle(small_collection, tmp_path, make_client):
+    index = tmp_path / "index"
+    first = json.loads(cli("reindex", "--json", "--seeds", small_collection, "--index", index).stdout)
+    assert first["indexed"] == 4 and first["rebuilt"] == "new index"
+    write_article(small_collection, "extra.md", **article_fields("Extra"))
+    second = json.loads(cli("reindex", "--json", "--seeds", small_collection, "--index", index).stdout)
+    assert (second["indexed"], second["unchanged"], second["rebuilt"]) == (1, 4, None)
+    from webapp import create_app
+
+    health = create_app({"INDEX_DIR": str(index)}).test_client().get("/api/health").get_json()
+    assert health["docs"] == 5 and health["generation"] == 2 and health["last_reindex"].endswith("Z")
