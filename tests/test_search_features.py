@@ -141,6 +141,10 @@ def test_filters_combine_and_repeat(features):
     assert ids(search(features, q="beta", **{"to": "2022-08-01"})) == ["beta-leak"]
 
 
+def test_a_date_range_that_ends_before_it_starts_matches_nothing(features):
+    assert search(features, **{"from": "2024-01-01", "to": "2023-01-01"})["total"] == 0
+
+
 def test_a_facets_own_filter_does_not_hide_its_other_values(features):
     facets = search(features, topic="Privacy")["facets"]
     assert facets["topic"]["Games"] == 3 and facets["topic"]["Privacy"] == 2
@@ -148,9 +152,9 @@ def test_a_facets_own_filter_does_not_hide_its_other_values(features):
 
 
 @pytest.mark.parametrize("params, parameter", [
-    ({"from": "yesterday"}, "from"), ({"to": "2023-13-01"}, "to"), ({"from": "2024-01-01", "to": "2023-01-01"}, "from"),
-    ({"min_quality": "high"}, "min_quality"), ({"sort": "random"}, "sort"), ({"collapse": "maybe"}, "collapse"),
+    ({"from": "yesterday"}, "from"), ({"to": "2023-13-01"}, "to"), ({"min_quality": "high"}, "min_quality"), ({"sort": "random"}, "sort"), ({"collapse": "maybe"}, "collapse"),
     ({"half_life": "-3"}, "half_life"), ({"half_life": "nan"}, "half_life"), ({"explain": "perhaps"}, "explain"),
+    ({"page": ""}, "page"), ({"page": " 2"}, "page"), ({"sort": "DATE"}, "sort"), ({"from": "2023-W01"}, "from"),
     ({"topic": ["x"] * 21}, "topic"), ({"facet_size": "0"}, "facet_size"),
 ])
 def test_bad_filter_and_option_values_are_400(features, params, parameter):

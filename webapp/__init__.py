@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer.build import IndexerError
+from webapp import security
 from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT
 from webapp.search import SearchEngine
 
@@ -18,11 +19,13 @@ DEFAULTS = {
     "INDEX_DIR": str(PROJECT_DIR / "index_data"),
     "QUALITY_WEIGHT": DEFAULT_QUALITY_WEIGHT,
     "QUALITY_CAP": DEFAULT_QUALITY_CAP,
+    "LOG_QUERIES": False,
 }
 ENVIRONMENT = {
     "INDEX_DIR": ("NEWSFINDER_INDEX", str),
     "QUALITY_WEIGHT": ("NEWSFINDER_QUALITY_WEIGHT", float),
     "QUALITY_CAP": ("NEWSFINDER_QUALITY_CAP", int),
+    "LOG_QUERIES": ("NEWSFINDER_LOG_QUERIES", lambda v: v.lower() in ("1", "true", "yes")),
 }
 
 
@@ -53,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(IndexerError, index_unavailable)
     app.register_error_handler(Exception, internal_error)
-    app.after_request(privacy_headers)
+    security.install(app)
     return app
 
 
@@ -96,14 +99,8 @@ def index_unavailable(exc: IndexerError):
 
 def internal_error(exc: Exception):
     # The traceback goes to the server log only; the client gets a plain message.
-    current_app.logger.exception("unhandled error on %s", request.path)
+    current_app.logger.exception("unhandled error on %s (request %s)", request.path, getattr(g, "request_id", "-"))
     message = "The server could not answer this request."
     if wants_json():
         return jsonify({"error": {"code": "internal_error", "message": message}}), 500
     return render_template("error.html", status=500, message=message), 500
-
-
-def privacy_headers(response):
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from webapp.articles import article_details
+from webapp.openapi import openapi_document
 from webapp.params import BadParameter, int_param, search_request, text_param
 from webapp.suggest import MAX_SUGGESTIONS, suggest
 
@@ -45,6 +46,11 @@ def article(article_id: str):
     if details is None:
         abort(404, description=f"no article with id {article_id!r}")
     return jsonify(details)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
 
 
 @bp.get("/health")

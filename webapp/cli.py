@@ -211,9 +211,9 @@ def start_watcher(seeds: Path, index: Path) -> subprocess.Popen:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes [default: one per core].")
-@click.option("--access-log", is_flag=True, help="Log every request (off by default: logs would record readers' queries).")
+@click.option("--log-queries", is_flag=True, help="Include query strings in the request log (off: they are what readers searched).")
 @click.option("--watch", is_flag=True, help="Follow the seeds folder: changed files are searchable within about a second.")
-def serve_command(seeds, index, host, port, workers, access_log, watch):
+def serve_command(seeds, index, host, port, workers, log_queries, watch):
     """Serve the search page and JSON API with gunicorn (one worker per core).
 
     The index is built first if there is none. Open http://HOST:PORT/ in a browser, or
@@ -231,7 +231,7 @@ def serve_command(seeds, index, host, port, workers, access_log, watch):
     if watch:
         start_watcher(seeds, index)
     click.echo(f"serving {index} at http://{host}:{port}/", err=True)
-    serve({"INDEX_DIR": str(index)}, host, port, workers or default_workers(), access_log)
+    serve({"INDEX_DIR": str(index), "LOG_QUERIES": log_queries}, host, port, workers or default_workers())
 
 
 @main.command("search")

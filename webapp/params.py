@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from webapp.filters import FACET_FILTERS, Filters
 from webapp.query import MAX_QUERY_CHARS
@@ -24,28 +25,41 @@ class BadParameter(ValueError):
         self.message = message
 
 
-def int_param(args, name: str, default: int | None, minimum: int, maximum: int) -> int | None:
+INTEGER = re.compile(r"-?[0-9]+(\.0+)?")  # JSON Schema counts 2.0 as an integer
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})")
+
+
+def raw_param(args, name: str, allow_empty: bool) -> str | None:
+    """The parameter's text, or None when absent. Forms send empty fields; only parameters
+    a form can leave empty accept an empty value as absent."""
     raw = args.get(name)
-    if raw is None or raw.strip() == "":
+    if raw == "" and allow_empty:
+        return None
+    return raw
+
+
+def int_param(args, name: str, default: int | None, minimum: int, maximum: int, allow_empty: bool = False) -> int | None:
+    raw = raw_param(args, name, allow_empty)
+    if raw is None:
         return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise BadParameter(name, f"{name} must be a whole number, got {raw[:40]!r}") from None
+    if not INTEGER.fullmatch(raw):
+        raise BadParameter(name, f"{name} must be a whole number, got {raw[:40]!r}")
+    value = int(raw.split(".")[0])
     if not minimum <= value <= maximum:
         raise BadParameter(name, f"{name} must be between {minimum} and {maximum}, got {value}")
     return value
 
 
 def number_param(args, name: str, minimum: float, maximum: float) -> float | None:
-    raw = args.get(name)
-    if raw is None or raw.strip() == "":
+    raw = raw_param(args, name, allow_empty=True)
+    if raw is None:
         return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise BadParameter(name, f"{name} must be a number, got {raw[:40]!r}") from None
-    if not minimum <= value <= maximum:  # also false for NaN
+    if not NUMBER.fullmatch(raw):
+        raise BadParameter(name, f"{name} must be a number, got {raw[:40]!r}")
+    value = float(raw)
+    if not minimum <= value <= maximum:
         raise BadParameter(name, f"{name} must be between {minimum:g} and {maximum:g}, got {raw[:40]}")
     return value
 
@@ -58,58 +72,60 @@ def text_param(args, name: str, max_chars: int) -> str:
 
 
 def choice_param(args, name: str, choices: tuple[str, ...], default: str) -> str:
-    value = (args.get(name) or default).strip().lower()
+    value = raw_param(args, name, allow_empty=True)
+    if value is None:
+        return default
     if value not in choices:
         raise BadParameter(name, f"{name} must be one of {', '.join(choices)}, got {value[:40]!r}")
     return value
 
 
 def flag_param(args, name: str) -> bool:
-    value = (args.get(name) or "").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
+    value = raw_param(args, name, allow_empty=True)
+    if value is None or value == "false":
         return False
-    if value in ("1", "true", "yes", "on"):
+    if value == "true":
         return True
     raise BadParameter(name, f"{name} must be true or false, got {value[:40]!r}")
 
 
 def date_param(args, name: str, end_of_day: bool) -> float | None:
-    """An ISO date or date-time as seconds since the epoch (UTC); a bare date covers its whole day."""
-    raw = (args.get(name) or "").strip()
-    if not raw:
+    """An ISO date (a whole day, UTC) or an RFC 3339 date-time, as seconds since the epoch."""
+    raw = raw_param(args, name, allow_empty=True)
+    if raw is None:
         return None
     try:
-        if len(raw) == 10:
+        if DATE.fullmatch(raw):
             day = dt.date.fromisoformat(raw)
             moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
             if end_of_day:
                 moment += dt.timedelta(days=1, microseconds=-1)
-        else:
+        elif DATE_TIME.fullmatch(raw):
             moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=dt.timezone.utc)
+        else:
+            raise ValueError(raw)
     except ValueError:
-        raise BadParameter(name, f"{name} must be an ISO date like 2023-03-01, got {raw[:40]!r}") from None
+        raise BadParameter(name, f"{name} must be a date like 2023-03-01 or a date-time like "
+                                 f"2023-03-01T12:00:00Z, got {raw[:40]!r}") from None
     return moment.timestamp()
 
 
 def list_param(args, name: str) -> list[str]:
-    values = [v.strip() for v in args.getlist(name) if v.strip()]
-    if len(values) > MAX_FILTER_VALUES:
-        raise BadParameter(name, f"{name} may be given at most {MAX_FILTER_VALUES} times, got {len(values)}")
-    if any(len(v) > 200 for v in values):
+    given = args.getlist(name)
+    if len(given) > MAX_FILTER_VALUES:
+        raise BadParameter(name, f"{name} may be given at most {MAX_FILTER_VALUES} times, got {len(given)}")
+    if any(len(v) > 200 for v in given):
         raise BadParameter(name, f"{name} values must be at most 200 characters")
-    return values
+    return [v.strip() for v in given if v.strip()]
 
 
 def filters_from(args) -> Filters:
     filters = Filters(**{name: list_param(args, name) for name in FACET_FILTERS})
     filters.date_from = date_param(args, "from", end_of_day=False)
     filters.date_to = date_param(args, "to", end_of_day=True)
-    if filters.date_from is not None and filters.date_to is not None and filters.date_from > filters.date_to:
-        raise BadParameter("from", "from must not be later than to")
-    filters.min_quality = int_param(args, "min_quality", None, 0, 1_000_000)
-    filters.labels = {name: args[name].strip() for name in ("from", "to") if (args.get(name) or "").strip()}
+    # A range that ends before it starts is not an error: it simply matches nothing.
+    filters.min_quality = int_param(args, "min_quality", None, 0, 1_000_000, allow_empty=True)
+    filters.labels = {name: args[name] for name in ("from", "to") if args.get(name)}
     return filters
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from whoosh import qparser
 from whoosh.fields import Schema
-from whoosh.query import And, AndMaybe, AndNot, NullQuery, Or, Phrase, Prefix, Query, Term, Wildcard
+from whoosh.query import And, AndMaybe, AndNot, Every, NullQuery, Or, Phrase, Prefix, Query, Term, Wildcard
 
 from indexer.schema import TEXT_FIELDS, text_analyzer
 from webapp.ranking import FIELD_BOOSTS, PHRASE_BOOSTS, PHRASE_SLOP
@@ -31,9 +31,14 @@ PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
 ANALYZER = text_analyzer()
 
 
+MAX_CORRECTED_LENGTH = 30  # longer "words" are not language; looking for neighbours would only cost time
+
+
 def typo_distance(word: str) -> int:
     """Edits allowed for a word of this length: none up to 3 letters, 1 up to 7, then 2."""
-    return 0 if len(word) <= 3 else 1 if len(word) <= 7 else 2
+    if len(word) <= 3 or len(word) > MAX_CORRECTED_LENGTH:
+        return 0
+    return 1 if len(word) <= 7 else 2
 
 
 @dataclass
@@ -55,14 +60,17 @@ class ParsedQuery:
     text: str
     clauses: list[Clause] = field(default_factory=list)
     whole: Query | None = None  # set for queries with operators, parsed as one
+    truncated: bool = False  # words beyond MAX_CLAUSES were left out
 
     @property
     def empty(self) -> bool:
-        return self.whole is None and not any(c.kind != "stopword" for c in self.clauses)
+        """Nothing to match on (no text, or only a bare *): every article qualifies."""
+        return self.whole is None and not any(c.kind != "stopword" for c in self.clauses) and not self.only_stopwords
 
     @property
     def only_stopwords(self) -> bool:
-        return self.whole is None and bool(self.clauses) and all(c.kind == "stopword" for c in self.clauses)
+        return (self.whole is None and all(c.kind == "stopword" for c in self.clauses)
+                and stopword_query(self) is not NullQuery)
 
     def build(self, active: list[Clause] | None = None) -> Query:
         """The Whoosh query for the given positive clauses (default: all), with exclusions."""
@@ -130,10 +138,14 @@ class QueryParser:
         parsed = ParsedQuery(text)
         if not text:
             return parsed
+        tokens = TOKEN.findall(text)
+        parsed.truncated = len(tokens) > MAX_CLAUSES
+        tokens = tokens[:MAX_CLAUSES]
         if OPERATORS.search(text):
-            parsed.whole = self.cap_expansions(self.rename_fields(self.parse_text(text)))[0]
+            whole = self.parse_text(" ".join(tokens))
+            parsed.whole = self.cap_expansions(self.rename_fields(whole))[0]
             return parsed
-        for token in TOKEN.findall(text)[:MAX_CLAUSES]:
+        for token in tokens:
             parsed.clauses.append(self.clause(token))
         return parsed
 
@@ -154,6 +166,8 @@ class QueryParser:
         kind = "phrase" if '"' in token else "field" if ":" in token else "wildcard" if re.search(r"[*?]", token) else "word"
         if kind != "wildcard" and (query is NullQuery or not any(True for _ in query.iter_all_terms())):
             return Clause(token, NullQuery, "stopword")
+        if any(isinstance(leaf, Every) for leaf in query.leaves()):
+            return Clause(token, NullQuery, "stopword")  # a bare * asks for everything: like no query
         clause = Clause(token, query, kind, capped=capped)
         if kind == "word" and PLAIN_WORD.match(token):
             self.correct(clause)
@@ -224,5 +238,6 @@ def with_proximity_boost(query: Query, words: list[Clause]) -> Query:
 
 def stopword_query(parsed: ParsedQuery) -> Query:
     """For a query made only of stop words, search the unstemmed vocabulary field."""
-    words = [token.lower() for clause in parsed.clauses for token in re.findall(r"\w+", clause.text)]
+    words = [token.lower() for clause in parsed.clauses if clause.kind == "stopword"
+             for token in re.findall(r"\w+", clause.text)]
     return And([Term("words", w) for w in words]) if words else NullQuery

@@ -147,6 +147,7 @@ class SearchEngine:
             "total_pages": max(1, -(-total // request.per_page)),
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
             "matching": matches.matching,
+            "truncated": parsed.truncated,
             "words": matches.words,
             "suggestion": suggestion_for(snapshot, parsed, len(docs), allowed),
             "sort": sort,
@@ -192,7 +193,7 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
     matches the most articles (the least telling one, like "how" or "work" beside "mounts"),
     one at a time, until something matches: rare words carry what the reader is after."""
     searcher = snapshot.searcher
-    if parsed.empty and not parsed.only_stopwords:
+    if parsed.empty:
         docs = np.flatnonzero(snapshot.live)
         return Matches(docs, np.zeros(len(docs)), NullQuery, "none", parsed.word_report([]))
     if parsed.only_stopwords:
