@@ -10,6 +10,7 @@ true top results.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -30,6 +31,7 @@ from webapp.snapshot import IndexSnapshot
 from webapp.snippets import highlight_text, plain_text
 
 REFRESH_INTERVAL = 0.5  # seconds between checks for a newer index generation
+RETIRE_AFTER = 5.0  # seconds an old snapshot stays open for requests still using it
 MAX_STORY_REPORTS = 10
 
 
@@ -66,6 +68,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
         self._retired: IndexSnapshot | None = None
+        self._retired_at = 0.0
         self._checked = 0.0
 
     def snapshot(self) -> IndexSnapshot:
@@ -76,14 +79,24 @@ class SearchEngine:
                 self._snapshot = self._open()
             elif time.monotonic() - self._checked > REFRESH_INTERVAL:
                 self._checked = time.monotonic()
+                self._close_retired(force=False)
                 if self._is_stale(self._snapshot):
                     fresh = self._open()
-                    # A request on another thread may still use the old snapshot: close it
-                    # at the next swap rather than now.
-                    if self._retired is not None:
-                        self._retired.searcher.close()
+                    self._close_retired(force=True)
                     self._retired, self._snapshot = self._snapshot, fresh
+                    self._retired_at = time.monotonic()
             return self._snapshot
+
+    def _close_retired(self, force: bool) -> None:
+        """Close the previous snapshot once no request can still be using it.
+
+        A request on another thread may hold the old snapshot for a moment after a swap, so
+        it is closed RETIRE_AFTER seconds later (or at the next swap), not at once."""
+        if self._retired is None or not (force or time.monotonic() - self._retired_at > RETIRE_AFTER):
+            return
+        self._retired.searcher.close()
+        self._retired = None
+        gc.collect()  # the snapshot's arrays and lists are large: give the memory back now
 
     def _is_stale(self, snapshot: IndexSnapshot) -> bool:
         build = current_build(self.index_dir)
