@@ -6,8 +6,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install clean-index
+.PHONY: serve test install browser clean-index
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,10 @@ install: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(VENV)/bin/newsfinder serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+test: $(VENV)/.installed browser
 	$(PY) -m pytest
 
 clean-index:

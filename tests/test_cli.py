@@ -55,12 +55,23 @@ def test_help_documents_exit_statuses_and_examples():
     assert "Examples:" in run("serve", "--help").output and "Examples:" in run("search", "--help").output
 
 
-def test_search_prints_ranked_titles(small_index):
+def test_search_prints_a_plain_table_when_piped(small_index):
     result = run("search", "facial recognition", "--index", small_index)
     assert result.exit_code == 0
-    assert "1 results for 'facial recognition'" in result.output
-    assert "  1. Parliament votes to ban facial recognition in public spaces" in result.output
-    assert "Example News 2024-01-15" in result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("1 stories for 'facial recognition' (")
+    assert lines[1].startswith("  1  Parliament votes to ban facial recognition")
+    assert "Example News" in lines[1] and "2024-01-15" in lines[1]
+    assert "\x1b[" not in result.output
+
+
+def test_search_is_coloured_on_a_terminal(small_index):
+    result = CliRunner().invoke(main, ["search", "facial recognition", "--index", str(small_index)], color=True)
+    assert "\x1b[" in result.output and "Parliament votes" in result.output
+
+
+def test_search_offers_the_corrected_query(small_index):
+    assert "did you mean: facial recognition" in run("search", "facial recognitoin", "--index", small_index).output
 
 
 def test_search_json_is_the_api_response(small_index):

@@ -24,7 +24,8 @@ def test_results_are_rendered_on_the_server(client):
     assert '<span class="provider">Example News</span>' in html
     assert '<time datetime="2024-01-15T10:00:00Z">2024-01-15</time>' in html
     assert "<li>Privacy</li>" in html and "<li>AI</li>" in html
-    assert "<script" not in html  # nothing on this page needs JavaScript
+    # JavaScript only enhances: one external script, nothing inline.
+    assert html.count("<script") == 1 and '<script src="/static/app.js" defer></script>' in html
 
 
 def test_no_results_says_so(client):
@@ -69,3 +70,17 @@ def test_bad_page_parameter_renders_an_error_page(client):
 def test_unknown_page_is_an_html_404(client):
     response = client.get("/nothing-here")
     assert response.status_code == 404 and "<h1>Error 404</h1>" in response.get_data(as_text=True)
+
+
+def test_images_only_when_the_operator_enables_them(seeds, index_dir, make_client):
+    write_article(seeds, "pic.md", **article_fields("Picture story", images=[{"url": "https://img.example/p.jpg"}]))
+    write_article(seeds, "bad.md", **article_fields("Picture trick", images=[{"url": "javascript:alert(1)"}]))
+    reindex(seeds, index_dir)
+    plain = make_client().get("/?q=picture")
+    assert "<img" not in plain.get_data(as_text=True)
+    assert "img-src 'self';" in plain.headers["Content-Security-Policy"]
+    shown = make_client(SHOW_IMAGES=True).get("/?q=picture")
+    html = shown.get_data(as_text=True)
+    assert '<img class="thumb" src="https://img.example/p.jpg" alt="" loading="lazy" referrerpolicy="no-referrer"' in html
+    assert html.count("<img") == 1 and "javascript:" not in html
+    assert "img-src 'self' https:;" in shown.headers["Content-Security-Policy"]

@@ -20,12 +20,14 @@ DEFAULTS = {
     "QUALITY_WEIGHT": DEFAULT_QUALITY_WEIGHT,
     "QUALITY_CAP": DEFAULT_QUALITY_CAP,
     "LOG_QUERIES": False,
+    "SHOW_IMAGES": False,
 }
 ENVIRONMENT = {
     "INDEX_DIR": ("NEWSFINDER_INDEX", str),
     "QUALITY_WEIGHT": ("NEWSFINDER_QUALITY_WEIGHT", float),
     "QUALITY_CAP": ("NEWSFINDER_QUALITY_CAP", int),
     "LOG_QUERIES": ("NEWSFINDER_LOG_QUERIES", lambda v: v.lower() in ("1", "true", "yes")),
+    "SHOW_IMAGES": ("NEWSFINDER_SHOW_IMAGES", lambda v: v.lower() in ("1", "true", "yes")),
 }
 
 
@@ -48,10 +50,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["newsfinder.engine"] = SearchEngine(
         Path(app.config["INDEX_DIR"]), app.config["QUALITY_WEIGHT"], app.config["QUALITY_CAP"]
     )
-    from webapp import api, pages
+    from webapp import api, feeds, pages
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feeds.bp)
     app.jinja_env.filters["link"] = safe_link
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(IndexerError, index_unavailable)

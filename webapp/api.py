@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from webapp.articles import article_details
 from webapp.openapi import openapi_document
-from webapp.params import BadParameter, int_param, search_request, text_param
+from webapp.params import BadParameter, choice_param, int_param, search_request, text_param
 from webapp.suggest import MAX_SUGGESTIONS, suggest
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -37,7 +37,14 @@ def search():
 def suggestions():
     text = text_param(request.args, "q", 200)
     limit = int_param(request.args, "limit", 8, 1, MAX_SUGGESTIONS)
-    return jsonify(suggest(engine().snapshot(), text, limit, engine().quality_weight))
+    answer_format = choice_param(request.args, "format", ("newsfinder", "opensearch"), "newsfinder")
+    suggestions = suggest(engine().snapshot(), text, limit, engine().quality_weight)
+    if answer_format == "opensearch":
+        # The OpenSearch suggestions shape browsers read: [query, [completions]].
+        response = jsonify([text, [c["text"] for c in suggestions["completions"]]])
+        response.content_type = "application/x-suggestions+json"
+        return response
+    return jsonify(suggestions)
 
 
 @bp.get("/articles/<path:article_id>")

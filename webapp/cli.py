@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -213,7 +214,9 @@ def start_watcher(seeds: Path, index: Path) -> subprocess.Popen:
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes [default: one per core].")
 @click.option("--log-queries", is_flag=True, help="Include query strings in the request log (off: they are what readers searched).")
 @click.option("--watch", is_flag=True, help="Follow the seeds folder: changed files are searchable within about a second.")
-def serve_command(seeds, index, host, port, workers, log_queries, watch):
+@click.option("--show-images", is_flag=True,
+              help="Show article images (loaded from their sites, without a referrer). Off: the page loads nothing from elsewhere.")
+def serve_command(seeds, index, host, port, workers, log_queries, watch, show_images):
     """Serve the search page and JSON API with gunicorn (one worker per core).
 
     The index is built first if there is none. Open http://HOST:PORT/ in a browser, or
@@ -231,7 +234,8 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch):
     if watch:
         start_watcher(seeds, index)
     click.echo(f"serving {index} at http://{host}:{port}/", err=True)
-    serve({"INDEX_DIR": str(index), "LOG_QUERIES": log_queries}, host, port, workers or default_workers())
+    config = {"INDEX_DIR": str(index), "LOG_QUERIES": log_queries, "SHOW_IMAGES": show_images}
+    serve(config, host, port, workers or default_workers())
 
 
 @main.command("search")
@@ -257,12 +261,24 @@ def search_command(query, index, page, per_page, as_json):
     if as_json:
         click.echo(json.dumps(response, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{response['total']} results for {query!r} ({response['took_ms']} ms)")
+    print_results(response, query, page, per_page)
+
+
+def print_results(response: dict, query: str, page: int, per_page: int) -> None:
+    """A table: rank, title, source, date, score. Colours on a terminal; click drops them
+    when the output is piped."""
+    width = max(60, shutil.get_terminal_size((100, 20)).columns)
+    title_width = width - 48
+    unit = "stories" if response["collapse"] == "story" else "articles"
+    click.echo(click.style(f"{response['total']} {unit} for {query!r}", bold=True) + f" ({response['took_ms']} ms)")
+    if response["suggestion"]:
+        click.echo("did you mean: " + click.style(response["suggestion"], fg="yellow"))
     for rank, hit in enumerate(response["hits"], (page - 1) * per_page + 1):
+        title = hit["title"] if len(hit["title"]) <= title_width else hit["title"][: title_width - 1] + "…"
+        provider = (hit["provider"]["name"] or "")[:20]
         date = (hit["published"] or "")[:10]
-        provider = hit["provider"]["name"] or ""
-        click.echo(f"{rank:>3}. {hit['title']}")
-        click.echo(f"     {provider} {date}  score {hit['score']:.2f}")
+        click.echo(f"{rank:>3}  " + click.style(f"{title:<{title_width}}", fg="cyan")
+                   + f"  {provider:<20}  {date:<10}  " + click.style(f"{hit['score']:6.2f}", dim=True))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ HIT = {
         "published": NULLABLE_STRING,
         "quality": {"type": ["integer", "null"]},
         "type": NULLABLE_STRING,
+        "image": NULLABLE_STRING,
         "score": {"type": "number"},
         "highlights": {"type": "object", "required": ["title", "excerpt"],
                        "properties": {"title": {"type": "string"}, "excerpt": {"type": "string"}}},
@@ -142,8 +143,15 @@ def openapi_document() -> dict:
                 "operationId": "suggest", "summary": "Completions for search-as-you-type",
                 "parameters": [query_param("q", {"type": "string", "maxLength": 200}, "What has been typed."),
                                query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS,
-                                                     "default": 8}, "Completions and titles to return.")],
-                "responses": {"200": json_response("Completions and titles.", "Suggestions"),
+                                                     "default": 8}, "Completions and titles to return."),
+                               query_param("format", {"type": "string", "enum": ["newsfinder", "opensearch", ""],
+                                                      "default": "newsfinder"},
+                                           "opensearch answers [query, [completions]] for browsers.")],
+                "responses": {"200": {"description": "Completions and titles (or the OpenSearch pair).", "content": {
+                                  "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}},
+                                  "application/x-suggestions+json": {"schema": {
+                                      "type": "array", "prefixItems": [{"type": "string"},
+                                                                       {"type": "array", "items": {"type": "string"}}]}}}},
                               "400": error_response("A parameter is malformed or out of range."), **common_errors},
             }},
             "/api/articles/{id}": {"get": {

@@ -52,8 +52,11 @@ def search_page():
     results = None
     if search.q.strip() or search.filters.active:
         results = engine().search(search)
+    feed_url = "/feed.atom?" + urlencode([(k, v) for k, v in args.items(multi=True)
+                                          if k in SEARCH_PARAMS and k not in ("sort", "collapse", "per_page") and v])
     return render_template("search.html", q=search.q, results=results, error=None, args=args, search_url=search_url,
-                           max_page=MAX_PAGE, year_range=year_range)
+                           max_page=MAX_PAGE, year_range=year_range, feed_url=feed_url,
+                           show_images=current_app.config["SHOW_IMAGES"])
 
 
 def year_range(year: str) -> dict:

@@ -284,6 +284,7 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str]) -> dict
         "published": article["published"],
         "quality": article["quality"],
         "type": article["type"],
+        "image": article["image"],
         "score": round(score, 4),
         "highlights": {
             "title": highlight_text(article["title"], terms, whole=True),

@@ -46,8 +46,14 @@ def start_request():
 
 
 def finish_request(response):
+    from flask import current_app
+
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("SHOW_IMAGES"):
+        # The operator chose to show article images: they load from the articles' hosts
+        # (without a referrer); nothing else does.
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace("img-src 'self'", "img-src 'self' https:")
     if response.status_code == 405:
         response.headers["Allow"] = ", ".join(ALLOWED_METHODS)
     if not request.path.startswith("/static/"):

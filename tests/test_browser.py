@@ -1,0 +1,201 @@
+"""The page in a real headless Chromium (Debian's, driven by Playwright): typing, suggestions,
+facets, pagination, history, the keyboard, privacy, and the page without JavaScript.
+Screenshots of failures go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import PROJECT_DIR, ServerProcess
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is installed by the test extra")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_DIR / "test-artifacts"
+SCREENSHOT = PROJECT_DIR / "docs" / "screenshot.png"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def server(corpus_index):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: `apt-get install chromium` (.ci/run does it)")
+    process = ServerProcess(corpus_index.parent / "no-seeds", corpus_index, workers=2)
+    process.wait_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watch:
+    """Everything the page asked for and complained about."""
+
+    def __init__(self, page, base):
+        self.base_host = urlsplit(base).netloc
+        self.foreign, self.errors = [], []
+        page.on("request", lambda r: None if urlsplit(r.url).netloc == self.base_host else self.foreign.append(r.url))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+@pytest.fixture
+def page(browser, server, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.watch = Watch(page, server.base)
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def params(url: str) -> dict:
+    return parse_qs(urlsplit(url).query)
+
+
+def query_of(page) -> dict:
+    return params(page.url)
+
+
+def test_type_pick_a_suggestion_and_see_highlighted_results(page, server):
+    page.goto(server.base + "/")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("diablo sorc", delay=40)
+    options = page.locator("#suggestions [role=option]")
+    options.first.wait_for()
+    assert page.get_attribute("#q", "aria-expanded") == "true"
+    assert options.first.inner_text().startswith("diablo sorcerer")
+    page.keyboard.press("ArrowDown")
+    assert page.get_attribute("#q", "aria-activedescendant") == options.first.get_attribute("id")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: params(url).get("q") == ["diablo sorcerer"])
+    page.locator("ol.hits li.hit").first.wait_for()
+    assert page.locator("ol.hits mark").count() > 3
+    assert "sorcerer" in page.locator("ol.hits li.hit").first.inner_text().lower()
+    assert page.watch.errors == [] and page.watch.foreign == []
+
+
+def test_escape_closes_the_suggestions(page, server):
+    page.goto(server.base + "/")
+    page.fill("#q", "")
+    page.type("#q", "power", delay=30)
+    page.locator("#suggestions [role=option]").first.wait_for()
+    page.keyboard.press("Escape")
+    assert page.locator("#suggestions").is_hidden() and page.get_attribute("#q", "aria-expanded") == "false"
+
+
+def test_results_update_in_place_while_typing(page, server):
+    page.goto(server.base + "/")
+    page.type("#q", "tattoo beta", delay=30)
+    page.locator("ol.hits li.hit").first.wait_for()
+    assert "tattoo" in page.locator("ol.hits").inner_text().lower()
+    assert query_of(page)["q"] == ["tattoo beta"]  # the address follows, so reload shows the same
+    page.reload()
+    assert "tattoo" in page.locator("ol.hits").inner_text().lower()
+
+
+def test_facets_pages_and_the_back_button(page, server):
+    page.goto(server.base + "/?q=diablo+beta")
+    first_titles = page.locator("ol.hits h3").all_inner_texts()
+    provider = page.locator("section.facet:has(h2:text('Source')) li a").first
+    provider_name = provider.inner_text()
+    provider.click()
+    page.wait_for_url(lambda url: "provider" in params(url))
+    assert query_of(page)["provider"] == [provider_name]
+    page.locator("a.chip").first.wait_for()
+    assert page.locator("a.chip").first.inner_text().startswith(f"provider: {provider_name}")
+    page.go_back()
+    page.wait_for_url(lambda url: "provider" not in params(url))
+    playwright_api.expect(page.locator("ol.hits h3")).to_have_text(first_titles)
+    page.locator("nav.pages a[rel=next]").click()
+    page.wait_for_url(lambda url: params(url).get("page") == ["2"])
+    playwright_api.expect(page.locator("p.summary")).to_contain_text("page 2 of")
+    second_titles = page.locator("ol.hits h3").all_inner_texts()
+    assert second_titles and not set(second_titles) & set(first_titles)
+    page.go_back()
+    page.wait_for_url(lambda url: "page" not in params(url))
+    playwright_api.expect(page.locator("ol.hits h3")).to_have_text(first_titles)
+    assert page.watch.errors == [] and page.watch.foreign == []
+
+
+def test_the_keyboard_alone_reaches_the_results(page, server):
+    page.goto(server.base + "/")
+    page.keyboard.press("/")
+    page.keyboard.type("facial recognition ban", delay=20)
+    page.locator("#suggestions [role=option]").first.wait_for()
+    page.keyboard.press("Escape")
+    assert page.input_value("#q") == "facial recognition ban"
+    page.keyboard.press("Enter")
+    page.locator("ol.hits li.hit").first.wait_for()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('ol.hits h3 a')"):
+            break
+    else:
+        pytest.fail("Tab never reached a result")
+    assert "European Parliament" in page.evaluate("document.activeElement.textContent")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+
+
+def test_the_page_works_without_javascript(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server.base + "/")
+        page.fill("#q", "facial recognition ban")
+        page.press("#q", "Enter")
+        page.wait_for_url(re.compile(r".*q=facial\+recognition\+ban.*"))
+        assert page.locator("ol.hits li.hit").first.inner_text().startswith("European Parliament")
+        page.goto(server.base + "/?q=diablo+beta")
+        page.locator("section.facet:has(h2:text('Type')) li a").first.click()
+        page.wait_for_url(re.compile(r".*type=.*"))
+        page.locator("nav.pages a[rel=next]").click()
+        page.wait_for_url(re.compile(r".*page=2.*"))
+        page.locator("details.story summary").first.click()  # "N more reports" unfold without script
+        assert page.locator("details.story[open] li").count() >= 1
+    finally:
+        context.close()
+
+
+def test_phone_width_and_screenshot_for_the_readme(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page = context.new_page()
+    try:
+        page.goto(server.base + "/?q=diablo+beta")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, "the page scrolls sideways at phone width"
+    finally:
+        context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server.base + "/?q=tattoo+beta")
+        page.locator("details.story summary").first.click()
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+    finally:
+        context.close()
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_browser_integration_links_are_on_the_page(page, server):
+    page.goto(server.base + "/?q=druid")
+    assert page.get_attribute("link[rel=search]", "href") == "/opensearch.xml"
+    assert page.get_attribute("link[rel=alternate]", "href") == "/feed.atom?q=druid"
