@@ -116,3 +116,20 @@ def test_whole_corpus_indexes_with_none_rejected(corpus_dir, tmp_path):
     report = reindex(corpus_dir, tmp_path / "index")
     assert report.rejected == []
     assert report.indexed == report.docs == 2286
+
+
+def test_repeated_queries_come_from_a_cache_that_a_reindex_invalidates(small_index, small_collection):
+    import time
+
+    from webapp.search import REFRESH_INTERVAL
+
+    engine = SearchEngine(small_index)
+    first = engine.search(SearchRequest(q="privacy"))
+    again = engine.search(SearchRequest(q="privacy"))
+    assert (first["cached"], again["cached"]) == (False, True) and again["hits"] == first["hits"]
+    assert engine.search(SearchRequest(q="privacy", per_page=3))["cached"] is False  # another request
+    write_article(small_collection, "more.md", **article_fields("More privacy news", topics=["Privacy"]))
+    reindex(small_collection, small_index)
+    time.sleep(REFRESH_INTERVAL + 0.1)
+    fresh = engine.search(SearchRequest(q="privacy"))
+    assert fresh["cached"] is False and fresh["total"] == first["total"] + 1

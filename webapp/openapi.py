@@ -99,6 +99,7 @@ SEARCH_RESPONSE = {
         "per_page": {"type": "integer", "minimum": 1},
         "total_pages": {"type": "integer", "minimum": 1},
         "took_ms": {"type": "number"},
+        "cached": {"type": "boolean"},
         "matching": {"type": "string", "enum": ["all", "partial", "none"]},
         "truncated": {"type": "boolean"},
         "words": {"type": "array", "items": {
@@ -150,8 +151,9 @@ def openapi_document() -> dict:
                 "responses": {"200": {"description": "Completions and titles (or the OpenSearch pair).", "content": {
                                   "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}},
                                   "application/x-suggestions+json": {"schema": {
-                                      "type": "array", "prefixItems": [{"type": "string"},
-                                                                       {"type": "array", "items": {"type": "string"}}]}}}},
+                                      "type": "array", "minItems": 2, "maxItems": 2,
+                                      "items": {"anyOf": [{"type": "string"},
+                                                          {"type": "array", "items": {"type": "string"}}]}}}}},
                               "400": error_response("A parameter is malformed or out of range."), **common_errors},
             }},
             "/api/articles/{id}": {"get": {

@@ -31,6 +31,7 @@ PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
 ANALYZER = text_analyzer()
 
 
+RARE_WORD = 2  # a word in at most this many articles may be a typo of a common one
 MAX_CORRECTED_LENGTH = 30  # longer "words" are not language; looking for neighbours would only cost time
 
 
@@ -180,6 +181,8 @@ class QueryParser:
         if not maxdist:
             return
         frequency = self.snapshot.vocabulary.doc_frequency(word)
+        if frequency > RARE_WORD:
+            return  # a word the collection uses is taken as meant: no lookup of neighbours
         candidates = self.snapshot.vocabulary.near(word, maxdist)
         if not candidates:
             return
@@ -188,7 +191,7 @@ class QueryParser:
             alternatives = [self.rename_fields(self.parse_text(w)) for w, _, _ in closest]
             clause.query = Or([clause.query, *alternatives])
             clause.corrected = closest[0][0]
-        elif frequency <= 2 and candidates[0][2] >= 10 * max(frequency, 1):
+        elif candidates[0][2] >= 10 * frequency:
             clause.suggested = candidates[0][0]
 
     def cap_expansions(self, query: Query) -> tuple[Query, bool]:

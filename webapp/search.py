@@ -14,7 +14,8 @@ import gc
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from webapp.snippets import highlight_text, plain_text
 
 REFRESH_INTERVAL = 0.5  # seconds between checks for a newer index generation
 RETIRE_AFTER = 5.0  # seconds an old snapshot stays open for requests still using it
+CACHE_SIZE = 1024  # answers kept per worker
 MAX_STORY_REPORTS = 10
 
 
@@ -70,6 +72,8 @@ class SearchEngine:
         self._retired: IndexSnapshot | None = None
         self._retired_at = 0.0
         self._checked = 0.0
+        # Answers keyed by index build and generation: a reindex makes old entries unreachable.
+        self._cache: OrderedDict[tuple, dict] = OrderedDict()
 
     def snapshot(self) -> IndexSnapshot:
         """The current index snapshot, reopened when a reindex committed or a rebuild was
@@ -85,6 +89,7 @@ class SearchEngine:
                     self._close_retired(force=True)
                     self._retired, self._snapshot = self._snapshot, fresh
                     self._retired_at = time.monotonic()
+                    self._cache.clear()
             return self._snapshot
 
     def _close_retired(self, force: bool) -> None:
@@ -123,8 +128,24 @@ class SearchEngine:
         }
 
     def search(self, request: SearchRequest) -> dict[str, Any]:
+        """Answer a search, from the cache when the same request met the same index generation."""
         started = time.perf_counter()
         snapshot = self.snapshot()
+        key = (str(snapshot.build_dir), snapshot.generation, json.dumps(asdict(request), sort_keys=True, default=str))
+        with self._lock:
+            answer = self._cache.get(key)
+            if answer is not None:
+                self._cache.move_to_end(key)
+        hit = answer is not None
+        if not hit:
+            answer = self._search(snapshot, request)
+            with self._lock:
+                self._cache[key] = answer
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return {**answer, "took_ms": round((time.perf_counter() - started) * 1000, 2), "cached": hit}
+
+    def _search(self, snapshot: IndexSnapshot, request: SearchRequest) -> dict[str, Any]:
         masks = filter_masks(snapshot, request.filters)
         allowed = combine(masks)
         parsed = QueryParser(snapshot).parse(request.q)
@@ -158,7 +179,6 @@ class SearchEngine:
             "page": request.page,
             "per_page": request.per_page,
             "total_pages": max(1, -(-total // request.per_page)),
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
             "matching": matches.matching,
             "truncated": parsed.truncated,
             "words": matches.words,

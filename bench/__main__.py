@@ -1,0 +1,168 @@
+"""The benchmark: newsfinder against its peers on one synthetic collection, in one run.
+
+    python -m bench --articles 10000 --write
+
+Generates N articles shaped like ../shared/corpus, then measures for newsfinder: reindex from
+scratch (files to searchable), a reindex after changing one file, the real server's start-up
+time on the existing index, latency of unique queries over HTTP (p50/p90/p99, one client),
+the same queries again (answered from the cache), throughput with 4 concurrent clients, errors
+and each worker's memory. The peers (tantivy, SQLite FTS5, default Whoosh) index the same
+articles in-process and answer the same queries. With --write the table replaces the bench
+section of BENCHMARKS.md. No timing is asserted anywhere; CI runs this at a small N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.peers import PEERS, load_articles, percentiles
+from bench.soak import free_port, rss_mb, wait_ready, worker_pids
+from bench.synthetic import corpus_model, make_queries, write_collection
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BENCHMARKS = PROJECT_DIR / "BENCHMARKS.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def newsfinder(*args) -> list[str]:
+    return [sys.executable, "-m", "webapp.cli", *map(str, args)]
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=PROJECT_DIR, capture_output=True)
+    return time.perf_counter() - started
+
+
+def ask(base: str, q: str) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(f"{base}/api/search?{urllib.parse.urlencode({'q': q})}", timeout=60) as response:
+        body = json.loads(response.read())
+        if response.status != 200 or "hits" not in body:
+            raise RuntimeError(f"bad answer for {q!r}")
+    return (time.perf_counter() - started) * 1000
+
+
+def throughput(base: str, queries: list[str], clients: int, seconds: float) -> dict:
+    counts, errors, stop = [0] * clients, [], threading.Event()
+
+    def loop(number: int) -> None:
+        position = number * 37
+        while not stop.is_set():
+            try:
+                ask(base, queries[position % len(queries)])
+                counts[number] += 1
+            except Exception as exc:  # every failure counts, whatever its kind
+                errors.append(repr(exc))
+            position += 1
+
+    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return {"requests_per_s": round(sum(counts) / (time.perf_counter() - started), 1), "errors": len(errors)}
+
+
+def bench_newsfinder(seeds: Path, queries: list[str], count: int, workers: int) -> dict:
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Path(tmp) / "index"
+        seconds = timed(newsfinder("reindex", "-q", "--seeds", seeds, "--index", index))
+        result["build_docs_per_s"] = round(count / seconds)
+        changed = next(seeds.rglob("*.md"))
+        changed.write_text(changed.read_text().replace("category: news", "category: changed"), encoding="utf-8")
+        result["one_file_reindex_s"] = round(timed(newsfinder("reindex", "-q", "--seeds", seeds, "--index", index)), 2)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        server = subprocess.Popen(newsfinder("serve", "--seeds", seeds, "--index", index, "--port", port, "--workers",
+                                             workers), cwd=PROJECT_DIR, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            wait_ready(base, timeout=600)
+            ask(base, queries[0])
+            result["start_to_first_answer_s"] = round(time.perf_counter() - started, 2)
+            for q in queries[:workers * 2]:  # every worker opens its index before timing
+                ask(base, q)
+            result.update(percentiles([ask(base, q) for q in queries]))
+            cached = percentiles([ask(base, q) for q in queries])
+            result["cached_p50_ms"], result["cached_p99_ms"] = cached["p50_ms"], cached["p99_ms"]
+            result.update(throughput(base, queries, clients=4, seconds=10))
+            result["worker_rss_mb"] = [round(rss_mb(pid)) for pid in worker_pids(server.pid)]
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    return result
+
+
+def table(count: int, results: dict) -> str:
+    rows = ["| engine | build, docs/s | p50 | p90 | p99 | cached p50 / p99 | req/s, 4 clients | errors |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        cached = f"{r['cached_p50_ms']} / {r['cached_p99_ms']} ms" if "cached_p50_ms" in r else "n/a"
+        rows.append(f"| {name} | {r['build_docs_per_s']:,} | {r['p50_ms']} ms | {r['p90_ms']} ms | {r['p99_ms']} ms | "
+                    f"{cached} | {r.get('requests_per_s', 'n/a')} | {r.get('errors', 'n/a')} |")
+    ours = results["newsfinder (HTTP, 2 workers)"]
+    rows.append("")
+    rows.append(f"newsfinder also: reindex after changing one file {ours['one_file_reindex_s']} s; `serve` start to "
+                f"first answer {ours['start_to_first_answer_s']} s; worker memory {ours['worker_rss_mb']} MB.")
+    return "\n".join(rows)
+
+
+def write_section(text: str) -> None:
+    current = BENCHMARKS.read_text(encoding="utf-8")
+    if START in current:
+        before, rest = current.split(START, 1)
+        after = rest.split(END, 1)[1]
+        current = before + START + "\n" + text + "\n" + END + after
+    else:
+        current = current.rstrip() + "\n\n" + START + "\n" + text + "\n" + END + "\n"
+    BENCHMARKS.write_text(current, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--corpus", type=Path, default=PROJECT_DIR.parent / "shared" / "corpus")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--write", action="store_true", help="Replace the bench section of BENCHMARKS.md.")
+    args = parser.parse_args()
+    model = corpus_model(args.corpus)
+    queries = make_queries(model, args.queries)
+    with tempfile.TemporaryDirectory() as tmp:
+        seeds = Path(tmp) / "seeds"
+        write_collection(model, args.articles, seeds)
+        articles = load_articles(seeds)
+        results = {f"newsfinder (HTTP, {args.workers} workers)": bench_newsfinder(seeds, queries, args.articles, args.workers)}
+        for name, run in PEERS.items():
+            results[f"{name} (in-process)"] = run(articles, queries)
+    command = f"python -m bench --articles {args.articles} --queries {args.queries}"
+    header = (f"### {args.articles:,} synthetic articles, {args.queries} unique queries "
+              f"({dt.date.today().isoformat()})\n\nCommand: `{command}` on {platform.machine()}, "
+              f"{os.cpu_count()} cores, Python {platform.python_version()}.\n")
+    text = header + "\n" + table(args.articles, results)
+    print(text)
+    print(json.dumps(results, indent=2))
+    if args.write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A synthetic collection shaped like the real corpus, of any size, for benchmarks.
+
+Words of titles and excerpts are drawn from the corpus's own word frequencies (a Zipf-like
+distribution, so some words are in most articles, as "diablo" is in the corpus); title and
+excerpt lengths, topics, providers, types and qualities (including missing ones) follow the
+corpus's distributions. Everything is seeded: the same size gives the same files and queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from indexer.articles import iter_article_paths, parse_article
+
+WORD = re.compile(r"[a-z][a-z0-9']*[a-z0-9]|[a-z]")
+QUERY_STOP = {"the", "and", "for", "with", "from", "that", "this", "are", "was", "will", "has", "have", "its", "of",
+              "to", "in", "a", "is", "on", "it", "as", "at", "be", "by", "an", "or", "you", "your", "but", "not"}
+
+
+@dataclass
+class CorpusModel:
+    words: list[str]
+    weights: list[int]
+    title_lengths: list[int]
+    excerpt_lengths: list[int]
+    topic_sets: list[tuple[str, ...]]
+    providers: list[tuple[str, str]]
+    qualities: list[int | None]
+    types: list[str]
+
+
+def corpus_model(corpus: Path) -> CorpusModel:
+    words: Counter[str] = Counter()
+    model = CorpusModel([], [], [], [], [], [], [], [])
+    for relative in iter_article_paths(corpus):
+        article = parse_article(corpus, relative)
+        title, excerpt = WORD.findall(article.title.lower()), WORD.findall(article.excerpt.lower())
+        words.update(title)
+        words.update(excerpt)
+        model.title_lengths.append(max(1, len(title)))
+        model.excerpt_lengths.append(len(excerpt))
+        model.topic_sets.append(tuple(article.topics))
+        model.providers.append((article.provider_name or "Unknown", article.provider_domain or "unknown.example"))
+        model.qualities.append(article.quality)
+        model.types.append(article.type or "article")
+    model.words, model.weights = zip(*words.most_common()) if words else ((), ())
+    return model
+
+
+def sentence(rng: random.Random, model: CorpusModel, length: int, cumulative) -> str:
+    return " ".join(rng.choices(model.words, cum_weights=cumulative, k=length))
+
+
+def write_collection(model: CorpusModel, count: int, folder: Path, seed: int = 7) -> None:
+    """Write ``count`` article files to ``folder`` (in subfolders of 1,000)."""
+    rng = random.Random(seed)
+    cumulative = []
+    total = 0
+    for weight in model.weights:
+        total += weight
+        cumulative.append(total)
+    start = dt.datetime(2019, 1, 1)
+    for number in range(count):
+        title = sentence(rng, model, rng.choice(model.title_lengths), cumulative)
+        provider = rng.choice(model.providers)
+        front = {
+            "category": "news",
+            "title": title[:1].upper() + title[1:],
+            "excerpt": sentence(rng, model, rng.choice(model.excerpt_lengths), cumulative),
+            "publishedDateTime": (start + dt.timedelta(minutes=rng.randrange(5 * 365 * 24 * 60))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "webUrl": f"https://example.org/synthetic/{number}",
+            "type": rng.choice(model.types),
+            "provider": {"name": provider[0], "domain": provider[1]},
+            "topics": list(rng.choice(model.topic_sets)),
+        }
+        quality = rng.choice(model.qualities)
+        if quality is not None:
+            front["quality"] = quality
+        path = folder / f"{number // 1000:04}" / f"synthetic-{number:07}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n", encoding="utf-8")
+
+
+def make_queries(model: CorpusModel, count: int = 300, seed: int = 11) -> list[str]:
+    """Unique 1-3 word queries, words drawn by their frequency (frequent words are common in
+    real queries too, and they are the expensive ones)."""
+    rng = random.Random(seed)
+    candidates = [(w, c) for w, c in zip(model.words, model.weights) if len(w) > 2 and w not in QUERY_STOP]
+    words, weights = zip(*candidates)
+    queries: list[str] = []
+    seen = set()
+    while len(queries) < count:
+        query = " ".join(rng.choices(words, weights=weights, k=rng.choice((1, 2, 2, 3))))
+        if query not in seen and len(set(query.split())) == len(query.split()):
+            seen.add(query)
+            queries.append(query)
+    return queries
