@@ -147,6 +147,9 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss) -
     fresh = build != previous
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
         whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
+    # One process writes. Whoosh's multiprocess writer built the corpus in 4.4 s instead of
+    # 7.9 s, but its worker processes outlive a killed reindex (and held its lock): a
+    # reindex must be safe to kill at any moment.
     writer = ix.writer(limitmb=128)
     try:
         before = 0 if fresh else writer.reader().doc_count()

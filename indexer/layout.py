@@ -130,13 +130,14 @@ def remove_old_builds(index_dir: Path, keep_previous: bool = True) -> None:
 def reindex_lock(index_dir: Path):
     """Hold the folder's reindex lock; ReindexLocked at once if another process holds it.
 
-    flock is released by the kernel when its holder dies, so a killed reindex never leaves
+    A POSIX record lock belongs to the process (not to a file description a child could
+    inherit) and the kernel drops it when the process dies, so a killed reindex never leaves
     the folder locked."""
     Path(index_dir).mkdir(parents=True, exist_ok=True)
     handle = open(Path(index_dir) / LOCK_FILE, "a+")
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EACCES):
                 raise ReindexLocked(f"another reindex is running on {index_dir}; try again when it has finished") from None

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from indexer.layout import reindex_lock
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, lock_held_elsewhere
 from webapp.cli import main
 
 
@@ -44,7 +43,7 @@ def test_missing_seeds_folder_exits_4_with_one_line(tmp_path):
 
 
 def test_locked_index_exits_3(small_index, small_collection):
-    with reindex_lock(small_index):
+    with lock_held_elsewhere(small_index):
         result = run("reindex", "--seeds", small_collection, "--index", small_index)
     assert result.exit_code == 3 and "another reindex" in result.output
 

@@ -7,9 +7,9 @@ import os
 import pytest
 
 from indexer.build import IndexerError, ReindexLocked, reindex
-from indexer.layout import current_build, read_meta, reindex_lock
+from indexer.layout import current_build, read_meta
 from indexer.schema import SCHEMA_VERSION
-from tests.conftest import article_fields, write_article
+from tests.conftest import article_fields, lock_held_elsewhere, write_article
 from webapp.search import SearchEngine, SearchRequest
 
 
@@ -95,7 +95,7 @@ def test_generation_counts_committed_changes(small_index, small_collection):
 
 
 def test_concurrent_reindex_is_refused(small_index, small_collection):
-    with reindex_lock(small_index):
+    with lock_held_elsewhere(small_index):
         with pytest.raises(ReindexLocked, match="another reindex"):
             reindex(small_collection, small_index)
     assert reindex(small_collection, small_index).docs == 4
