@@ -105,19 +105,27 @@ def close_in_time(a: StoryInput, b: StoryInput) -> bool:
 
 
 def candidate_pairs(items: list[StoryInput], vectors, df) -> set[tuple[int, int]]:
-    """Pairs sharing at least one distinctive word and published close together."""
+    """Pairs sharing at least one distinctive word and published within WINDOW_DAYS.
+
+    Each word's articles are walked in date order with a sliding window, so the work grows
+    with the number of close pairs, not with the square of the word's frequency."""
     limit = max(2, MAX_SHARED_DF * len(items))
     postings: dict[str, list[int]] = defaultdict(list)
     for number, vector in enumerate(vectors):
+        if items[number].published is None:
+            continue  # an article without a date is never grouped
         for term in vector:
             if df[term] <= limit:
                 postings[term].append(number)
     pairs = set()
     for numbers in postings.values():
-        for i, a in enumerate(numbers):
-            for b in numbers[i + 1 :]:
-                if close_in_time(items[a], items[b]):
-                    pairs.add((a, b))
+        numbers.sort(key=lambda n: items[n].published)
+        start = 0
+        for i, b in enumerate(numbers):
+            while items[b].published - items[numbers[start]].published > WINDOW_DAYS:
+                start += 1
+            for a in numbers[start:i]:
+                pairs.add((a, b) if a < b else (b, a))
     return pairs
 
 
@@ -167,30 +175,33 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
         # An outlet reports a story once; a second piece from it the same week is another
         # story (its "best Druid build" beside its "best Sorcerer build").
         provider = items[number].provider
-        open_to = {s for s in range(len(centroids)) if provider is None or provider not in outlets[s]}
+
+        def open_to(code: int, provider=provider) -> bool:
+            return code >= 0 and (provider is None or provider not in outlets[code])
+
         chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to)
         if chosen < 0:
             chosen = len(centroids)
             centroids.append({})
             outlets.append(set())
-            open_to.add(chosen)
         story[number] = chosen
         add_to_centroid(centroids[chosen], vectors[number])
         if provider:
             outlets[chosen].add(provider)
     first_id: dict[int, str] = {}
-    for number in order:
-        first_id.setdefault(story[number], min(items[n].id for n in range(len(items)) if story[n] == story[number]))
+    for number, code in enumerate(story):
+        if code not in first_id or items[number].id < first_id[code]:
+            first_id[code] = items[number].id
     return {items[n].id: first_id[story[n]] for n in range(len(items))}
 
 
 def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -> int:
     # A related-coverage link is evidence, not proof: sites list loosely related pieces too.
     for other in linked:
-        if story[other] in open_to and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
+        if open_to(story[other]) and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
             return story[other]
     best, best_score = -1, 0.0
-    for candidate in {story[n] for n in neighbours if story[n] in open_to}:
+    for candidate in {story[n] for n in neighbours if open_to(story[n])}:
         score = cosine(vectors[number], unit(centroids[candidate]))
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score

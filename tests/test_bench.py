@@ -1,0 +1,24 @@
+"""The benchmark harness at a small size, to keep it working (no timing is asserted)."""
+
+from __future__ import annotations
+
+from bench.__main__ import bench_newsfinder, table
+from bench.peers import PEERS, load_articles
+from bench.synthetic import corpus_model, make_queries, write_collection
+
+
+def test_bench_runs_end_to_end_on_a_small_collection(corpus_dir, tmp_path):
+    model = corpus_model(corpus_dir)
+    queries = make_queries(model, 20)
+    assert len(set(queries)) == 20 and all(1 <= len(q.split()) <= 3 for q in queries)
+    seeds = tmp_path / "seeds"
+    write_collection(model, 300, seeds)
+    articles = load_articles(seeds)
+    assert len(articles) == 300
+    results = {"newsfinder (HTTP, 2 workers)": bench_newsfinder(seeds, queries, 300, workers=2)}
+    assert results["newsfinder (HTTP, 2 workers)"]["errors"] == 0
+    for name, run in PEERS.items():
+        results[name] = run(articles, queries)
+        assert results[name]["build_docs_per_s"] > 0 and results[name]["p99_ms"] >= results[name]["p50_ms"]
+    text = table(300, results)
+    assert text.count("\n| ") == 4 and "reindex after changing one file" in text
