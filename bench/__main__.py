@@ -33,7 +33,6 @@ from bench.synthetic import corpus_model, make_queries, write_collection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BENCHMARKS = PROJECT_DIR / "BENCHMARKS.md"
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def newsfinder(*args) -> list[str]:
@@ -125,14 +124,16 @@ def table(count: int, results: dict) -> str:
     return "\n".join(rows)
 
 
-def write_section(text: str) -> None:
+def write_section(text: str, count: int) -> None:
+    """Replace this size's section of BENCHMARKS.md (each size keeps its own)."""
+    start, end = f"<!-- bench:{count}:start -->", f"<!-- bench:{count}:end -->"
     current = BENCHMARKS.read_text(encoding="utf-8")
-    if START in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1]
-        current = before + START + "\n" + text + "\n" + END + after
+    if start in current:
+        before, rest = current.split(start, 1)
+        after = rest.split(end, 1)[1]
+        current = before + start + "\n" + text + "\n" + end + after
     else:
-        current = current.rstrip() + "\n\n" + START + "\n" + text + "\n" + END + "\n"
+        current = current.rstrip() + "\n\n" + start + "\n" + text + "\n" + end + "\n"
     BENCHMARKS.write_text(current, encoding="utf-8")
 
 
@@ -161,7 +162,7 @@ def main() -> None:
     print(text)
     print(json.dumps(results, indent=2))
     if args.write:
-        write_section(text)
+        write_section(text, args.articles)
 
 
 if __name__ == "__main__":
