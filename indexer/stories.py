@@ -243,7 +243,14 @@ def write_stories(index_dir: Path, generation: int, story_of: dict[str, str]) ->
 
 
 def read_stories(index_dir: Path, generation: int) -> dict[str, str]:
-    try:
-        return json.loads(stories_path(index_dir, generation).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    """The grouping written for ``generation``, or else the newest one before it (articles
+    it does not know are their own story until the grouping catches up)."""
+    candidates = [(int(p.stem.split("-")[-1]), p) for p in Path(index_dir).glob("stories-*.json")
+                  if p.stem.split("-")[-1].isdigit()]
+    for number, path in sorted(candidates, reverse=True):
+        if number <= generation:
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+    return {}

@@ -133,3 +133,18 @@ def test_repeated_queries_come_from_a_cache_that_a_reindex_invalidates(small_ind
     time.sleep(REFRESH_INTERVAL + 0.1)
     fresh = engine.search(SearchRequest(q="privacy"))
     assert fresh["cached"] is False and fresh["total"] == first["total"] + 1
+
+
+def test_an_index_whose_grouping_is_missing_uses_the_last_one(small_index, small_collection):
+    from indexer.layout import current_build
+    from indexer.stories import read_stories
+
+    build = current_build(small_index)
+    write_article(small_collection, "extra.md", **article_fields("Extra"))
+    reindex(small_collection, small_index)
+    files = sorted(build.glob("stories-*.json"))
+    newest = max(int(p.stem.split("-")[-1]) for p in files)
+    (build / f"stories-{newest}.json").unlink()  # as if the reindex died before writing it
+    grouping = read_stories(build, newest)
+    assert "ban" in grouping and "extra" not in grouping
+    assert SearchEngine(small_index).search(SearchRequest(q="extra"))["total"] == 1
