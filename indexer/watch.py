@@ -56,7 +56,7 @@ def watch_folder(seeds_dir: Path, index_dir: Path, on_report: Callable[[ReindexR
 
 
 def run_reindex(seeds_dir, index_dir, on_report, on_error, **options) -> None:
-    for attempt in range(20):
+    for _ in range(20):
         try:
             on_report(reindex(seeds_dir, index_dir, **options))
             return

@@ -17,7 +17,7 @@ from webapp.cli import main
 from webapp.search import SearchEngine, SearchRequest
 
 BILLION_LAUGHS = "---\ntitle: lol\n" + "\n".join(
-    [f"a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
 ) + "\ntopics: *a9\n---\n"
 

@@ -56,7 +56,7 @@ def highlight_text(text: str, terms: frozenset[str], whole: bool = False) -> str
 
 def with_ellipses(marked: str, text: str) -> str:
     """Show that a cropped snippet is part of a longer text."""
-    pieces = strip_marks(marked).split(f" {ELLIPSIS} ")
+    pieces = plain_text(marked).split(f" {ELLIPSIS} ")
     start = text.find(pieces[0])
     end = text.rfind(pieces[-1])
     prefix = f"{ELLIPSIS} " if start > 0 else ""
@@ -71,8 +71,4 @@ def merge_adjacent_marks(html_text: str) -> str:
 
 def plain_text(html_text: str) -> str:
     """The text of a highlighted snippet without markup."""
-    return strip_marks(html_text)
-
-
-def strip_marks(html_text: str) -> str:
     return unescape(html_text.replace("<mark>", "").replace("</mark>", ""))
