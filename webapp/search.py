@@ -112,7 +112,9 @@ class SearchEngine:
     def _open(self) -> IndexSnapshot:
         build, ix = open_build(self.index_dir)
         self._checked = time.monotonic()
-        return IndexSnapshot(ix.searcher(weighting=BM25F()), build)
+        snapshot = IndexSnapshot(ix.searcher(weighting=BM25F()), build)
+        snapshot.parser = QueryParser(snapshot)  # built once per index generation, not per query
+        return snapshot
 
     def searcher(self):
         return self.snapshot().searcher
@@ -148,7 +150,7 @@ class SearchEngine:
     def _search(self, snapshot: IndexSnapshot, request: SearchRequest) -> dict[str, Any]:
         masks = filter_masks(snapshot, request.filters)
         allowed = combine(masks)
-        parsed = QueryParser(snapshot).parse(request.q)
+        parsed = snapshot.parser.parse(request.q)
         matches = match_query(snapshot, parsed, allowed)
         keep = allowed[matches.docs]
         docs, text = matches.docs[keep], matches.scores[keep]
@@ -321,5 +323,5 @@ def suggestion_for(snapshot, parsed: ParsedQuery, matched: int, allowed: np.ndar
         return None
     if any(clause.corrected for clause in parsed.clauses):
         return suggestion
-    docs, _ = safe_score_all(snapshot.searcher, QueryParser(snapshot).parse(suggestion).build())
+    docs, _ = safe_score_all(snapshot.searcher, snapshot.parser.parse(suggestion).build())
     return suggestion if int(allowed[docs].sum()) > matched else None

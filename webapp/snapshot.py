@@ -141,6 +141,7 @@ class IndexSnapshot:
         }
         self.vocabulary = Vocabulary(reader)
         self.docnum_of = {doc_id: n for n, doc_id in enumerate(self.ids) if self.live[n]}
+        self.parser = None  # the QueryParser for this generation, set by the SearchEngine
 
     def story_codes(self, story_of: dict[str, str]) -> np.ndarray:
         """One integer per document naming its story; ungrouped documents get their own."""
