@@ -59,3 +59,17 @@ def test_running_server_picks_up_a_reindex_without_restart(start_server, small_i
         time.sleep(0.05)
     assert streak == 20
     assert get_json(server.base + "/api/health")[1]["docs"] == 5
+
+
+def test_wsgi_entry_point_reads_its_settings_from_the_environment(small_index, monkeypatch):
+    import importlib
+    import logging
+
+    monkeypatch.setenv("NEWSFINDER_INDEX", str(small_index))
+    monkeypatch.setenv("NEWSFINDER_QUALITY_WEIGHT", "0.1")
+    import webapp.wsgi
+
+    module = importlib.reload(webapp.wsgi)
+    assert module.app.config["QUALITY_WEIGHT"] == 0.1
+    assert module.app.test_client().get("/api/health").get_json()["docs"] == 4
+    assert logging.getLogger("newsfinder.access").handlers  # request lines reach stderr under any server

@@ -37,7 +37,6 @@ def configure_logging() -> None:
     access = logging.getLogger("newsfinder.access")
     access.handlers[:] = [handler]
     access.setLevel(logging.INFO)
-    access.propagate = False
 
 
 def default_workers() -> int:
