@@ -22,8 +22,9 @@ def article_details(engine, article_id: str) -> dict | None:
     if docnum is None:
         return None
     article = engine.get_article(article_id)
-    story = snapshot.story[docnum]
-    siblings = [n for n in range(snapshot.size) if snapshot.story[n] == story and n != docnum and snapshot.live[n]]
+    same = (snapshot.story == snapshot.story[docnum]) & snapshot.live
+    same[docnum] = False
+    siblings = np.flatnonzero(same).tolist()
     return {
         "article": article,
         "story": [report_json(snapshot, n) for n in siblings],

@@ -27,13 +27,11 @@ def count_values(snapshot, name: str, selected: np.ndarray, collapse: bool) -> n
 def facet_counts(snapshot, matched: np.ndarray, masks: dict, collapse: bool, size: int) -> dict[str, dict[str, int]]:
     """Top ``size`` values per facet as {label: count}, largest first (years newest first)."""
     result = {}
+    matching = np.zeros(snapshot.size, dtype=bool)
+    matching[matched] = True
+    filtered = matching & combine(masks)
     for name in FACET_NAMES:
-        selected = np.zeros(snapshot.size, dtype=bool)
-        selected[matched] = True
-        if name in masks:
-            selected &= combine(masks, leave_out=name)
-        else:
-            selected &= combine(masks)
+        selected = matching & combine(masks, leave_out=name) if name in masks else filtered
         counts = count_values(snapshot, name, selected, collapse)
         labels = snapshot.facets[name].labels
         present = np.flatnonzero(counts)

@@ -261,8 +261,10 @@ def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
 
 
 def story_json(snapshot, docs, order, position) -> dict[str, Any]:
-    story = snapshot.story[docs[position]]
-    members = [int(docs[p]) for p in order if snapshot.story[docs[p]] == story and p != position]
+    """The other matching reports of a hit's story, in display order."""
+    in_order = docs[order]
+    same = (snapshot.story[in_order] == snapshot.story[docs[position]]) & (order != position)
+    members = in_order[same].tolist()
     return {
         "more": len(members),
         "reports": [report_json(snapshot, docnum) for docnum in members[:MAX_STORY_REPORTS]],
