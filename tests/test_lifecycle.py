@@ -100,8 +100,9 @@ def test_a_reindex_killed_at_any_moment_leaves_the_served_index_intact(start_ser
     victim.wait()
 
     server = start_server(corpus_copy, index)
-    assert get_json(server.base + "/api/health")[1]["docs"] == 800
-    assert total(server, "zeppelin") == 0
+    docs = get_json(server.base + "/api/health")[1]["docs"]
+    # Killed before publishing: the old index; killed after (while exiting): the whole new one.
+    assert (docs, total(server, "zeppelin")) in ((800, 0), (801, 1))
     finished = cli("reindex", "-q", "--seeds", corpus_copy, "--index", index)
     assert finished.returncode == 0, finished.stderr
     wait_for(lambda: total(server, "zeppelin") == 1, timeout=5)
