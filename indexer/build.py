@@ -38,6 +38,7 @@ from indexer.layout import (
     stale_reason,
     write_meta,
 )
+from indexer.postings import write_missing_postings
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema
 from indexer.stories import group_stories, stories_path, story_input, write_stories
 
@@ -163,6 +164,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss) -
         writer.commit()
     else:
         writer.cancel()
+    write_missing_postings(ix, build)
     update_stories(ix, build)
     report.docs = after
     old_meta = read_meta(previous)

@@ -72,4 +72,23 @@ def fix_andmaybe_skip_to() -> None:
     binary.AndMaybeMatcher._newsfinder_fixed = True
 
 
+def fix_andnot_find_first() -> None:
+    """Make Whoosh 2.7.4's AndNotMatcher check the first document against the excluded side.
+
+    Stock _find_first only looks further when both sides start on the same document; when the
+    excluded side starts earlier it is never moved forward, so the first document is returned
+    even if it is excluded ("-diablo beta" answered with a Diablo article).
+    """
+    if getattr(binary.AndNotMatcher, "_newsfinder_fixed", False):
+        return
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+    binary.AndNotMatcher._find_first = _find_first
+    binary.AndNotMatcher._newsfinder_fixed = True
+
+
 fix_andmaybe_skip_to()
+fix_andnot_find_first()

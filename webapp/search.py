@@ -1,11 +1,12 @@
 """The search service: one SearchEngine per worker, and the pipeline that answers a query.
 
-    parse (query.py) -> match and score every article (Whoosh, BM25F)
+    parse (query.py) -> match and score every article (BM25F over posting arrays, scoring.py)
     -> filter (filters.py) -> blend with quality and recency, sort (ranking.py)
     -> collapse stories -> count facets (facets.py) -> page -> highlight (snippets.py)
 
 Matching is exhaustive, so totals and facet counts are exact and the top results are the
-true top results.
+true top results: a phrase bonus that is still an upper bound is confirmed for every
+article that could reach the page before the page is cut (``settle_top``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from indexer.layout import current_build, open_build, read_meta
 from webapp.facets import facet_counts
 from webapp.filters import Filters, combine, filter_masks
 from webapp.query import Clause, ParsedQuery, QueryParser, stopword_query
+from webapp.scoring import PendingBonus, Unsupported, score_segments
 from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT, order_hits, quality_factor, recency_factor
 from webapp.snapshot import IndexSnapshot
 from webapp.snippets import highlight_text, plain_text
@@ -59,6 +61,7 @@ class Matches:
     query: Query
     matching: str
     words: list[dict]
+    pending: PendingBonus | None = None  # phrase bonuses counted but not yet confirmed
 
 
 class SearchEngine:
@@ -152,15 +155,14 @@ class SearchEngine:
         allowed = combine(masks)
         parsed = snapshot.parser.parse(request.q)
         matches = match_query(snapshot, parsed, allowed)
-        keep = allowed[matches.docs]
-        docs, text = matches.docs[keep], matches.scores[keep]
+        keep = np.flatnonzero(allowed[matches.docs])
+        docs = matches.docs[keep]
         qf = quality_factor(snapshot.quality[docs], self.quality_weight, self.quality_cap)
         rf = recency_factor(snapshot.published[docs], snapshot.newest, request.half_life)
-        scores = text * qf * rf
         sort = request.sort if matches.matching != "none" or request.sort != "relevance" else "date"
-        order = order_hits(sort, docs, scores, snapshot.published[docs], snapshot.quality[docs])
-        leaders = collapse_stories(order, snapshot.story[docs]) if request.collapse else order
         offset = (request.page - 1) * request.per_page
+        text, order, leaders = settle_top(snapshot, request, matches, keep, qf * rf, sort, offset + request.per_page)
+        scores = text * qf * rf
         page = leaders[offset : offset + request.per_page]
         terms = highlight_terms(matches.query, snapshot)
         hits = []
@@ -227,29 +229,62 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
     """Match all positive clauses. If no allowed article has them all, drop the clause that
     matches the most articles (the least telling one, like "how" or "work" beside "mounts"),
     one at a time, until something matches: rare words carry what the reader is after."""
-    searcher = snapshot.searcher
     if parsed.empty:
         docs = np.flatnonzero(snapshot.live)
         return Matches(docs, np.zeros(len(docs)), NullQuery, "none", parsed.word_report([]))
     if parsed.only_stopwords:
         query = stopword_query(parsed)
-        docs, scores = safe_score_all(searcher, query)
-        return Matches(docs, scores, query, "all", parsed.word_report([]))
+        return Matches(*text_scores(snapshot, query)[:2], query, "all", parsed.word_report([]))
     positive: list[Clause] = [c for c in parsed.clauses if c.positive]
     active = list(positive)
     query = parsed.build(active)
-    docs, scores = safe_score_all(searcher, query)
+    docs, scores, pending = text_scores(snapshot, query)
     if parsed.whole is None and len(active) > 1 and not allowed[docs].any():
-        reach = {id(c): int(allowed[safe_score_all(searcher, c.query)[0]].sum()) for c in active}
+        reach = {id(c): int(allowed[text_scores(snapshot, c.query)[0]].sum()) for c in active}
         active = [c for c in active if reach[id(c)]] or active[:1]
         query = parsed.build(active)
-        docs, scores = safe_score_all(searcher, query)
+        docs, scores, pending = text_scores(snapshot, query)
         while len(active) > 1 and not allowed[docs].any():
             active.remove(max(active, key=lambda c: (reach[id(c)], positive.index(c))))
             query = parsed.build(active)
-            docs, scores = safe_score_all(searcher, query)
+            docs, scores, pending = text_scores(snapshot, query)
     matching = "all" if len(active) == len(positive) else "partial"
-    return Matches(docs, scores, query, matching, parsed.word_report(active))
+    return Matches(docs, scores, query, matching, parsed.word_report(active), pending)
+
+
+def text_scores(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
+    """Matching documents and their text scores: from the posting arrays when the query's
+    shape allows (scores may then hold unconfirmed phrase bonuses), else from Whoosh."""
+    try:
+        return score_segments(snapshot, query)
+    except Unsupported:
+        return (*safe_score_all(snapshot.searcher, query), None)
+
+
+def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
+               need: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Text scores, display order and story leaders, exact for the first ``need`` leaders.
+
+    A pending score is an upper bound, so once every leader up to ``need`` is confirmed no
+    article below can overtake it: confirming lowers a score or keeps it. The other reports
+    of the shown stories are confirmed too, so they are listed in their true order."""
+    docs = matches.docs[keep]
+    published, quality, stories = snapshot.published[docs], snapshot.quality[docs], snapshot.story[docs]
+    pending = matches.pending
+    while True:
+        text = matches.scores[keep]
+        order = order_hits(sort, docs, text * factor, published, quality)
+        leaders = collapse_stories(order, stories) if request.collapse else order
+        if pending is None:
+            return text, order, leaders
+        unsettled = keep[leaders[:need]]
+        unsettled = unsettled[pending.pending[unsettled]]
+        if not len(unsettled) and request.collapse:
+            shown = np.isin(stories, stories[leaders[max(0, need - request.per_page):need]])
+            unsettled = keep[shown][pending.pending[keep[shown]]]
+        if not len(unsettled):
+            return text, order, leaders
+        pending.settle(unsettled, matches.scores)
 
 
 def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
@@ -325,5 +360,5 @@ def suggestion_for(snapshot, parsed: ParsedQuery, matched: int, allowed: np.ndar
         return None
     if any(clause.corrected for clause in parsed.clauses):
         return suggestion
-    docs, _ = safe_score_all(snapshot.searcher, snapshot.parser.parse(suggestion).build())
+    docs = text_scores(snapshot, snapshot.parser.parse(suggestion).build())[0]
     return suggestion if int(allowed[docs].sum()) > matched else None

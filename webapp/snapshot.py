@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from whoosh.util.times import datetime_to_long
 
 from indexer.stories import read_stories
+from webapp.scoring import SegmentPostings
 
 EPOCH_LONG = datetime_to_long(dt.datetime(1970, 1, 1))
+RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
 MISSING_LONG = 2**64 - 1
 
 
@@ -142,6 +145,20 @@ class IndexSnapshot:
         self.vocabulary = Vocabulary(reader)
         self.docnum_of = {doc_id: n for n, doc_id in enumerate(self.ids) if self.live[n]}
         self.parser = None  # the QueryParser for this generation, set by the SearchEngine
+        self._leaves = [(sub, offset, sub.reader().doc_count_all()) for sub, offset in searcher.leaf_searchers()]
+        self._postings = [SegmentPostings.load(build_dir, sub.reader().segment()) for sub, _, _ in self._leaves]
+        self._postings_checked = time.monotonic()
+
+    def segments(self) -> list[tuple[object, int, SegmentPostings | None, int]]:
+        """(leaf searcher, first docnum, posting arrays or None, documents) per Whoosh segment.
+
+        Arrays of a segment merged by the last reindex may still be on their way; look again
+        now and then rather than searching that segment the slow way for the whole generation."""
+        if None in self._postings and time.monotonic() - self._postings_checked > RETRY_POSTINGS_S:
+            self._postings_checked = time.monotonic()
+            self._postings = [p or SegmentPostings.load(self.build_dir, sub.reader().segment())
+                              for p, (sub, _, _) in zip(self._postings, self._leaves)]
+        return [(sub, offset, postings, size) for (sub, offset, size), postings in zip(self._leaves, self._postings)]
 
     def story_codes(self, story_of: dict[str, str]) -> np.ndarray:
         """One integer per document naming its story; ungrouped documents get their own."""

@@ -1,0 +1,279 @@
+"""Where text relevance is computed: Whoosh queries scored over NumPy posting arrays.
+
+Whoosh walks postings one document at a time in Python; for a common word in a large
+collection that is most of a search's time. Here the same BM25F formula, with Whoosh's own
+statistics (idf, average field length, B, K1) and boosts, is applied to whole posting lists
+from indexer/postings.py, and And / Or / AndNot become operations on boolean and score
+arrays. The answer is the one Whoosh's exhaustive matcher gives (tests/test_scoring.py
+compares the two), up to the order in which floating-point sums are taken.
+
+Phrase proximity bonuses need word positions, which the arrays do not hold. Their score is
+known exactly (the phrase's words' field scores times its boost) once the phrase is known to
+match, so each candidate carries that score as an upper bound and is marked pending; the
+search asks Whoosh to confirm only the few candidates that could reach the top
+(``PendingBonus.settle``). Queries with other shapes (an explicit "phrase", a custom
+weighting) raise Unsupported and are scored by Whoosh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh import scoring as whoosh_scoring
+from whoosh.query import And, AndMaybe, AndNot, Not, NullQuery, Or, Phrase, Query, Term
+
+from indexer.postings import FIELDS, postings_path, read_arrays
+
+
+class Unsupported(Exception):
+    """The query has a shape the arrays cannot answer exactly; Whoosh scores it."""
+
+
+class SegmentPostings:
+    """One segment's posting arrays, with a term -> row lookup per field."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+        self.rows: dict[str, dict[bytes, int]] = {}
+        for name in FIELDS:
+            if f"{name}.indptr" not in arrays:
+                continue
+            blob = bytes(arrays[f"{name}.terms"])
+            offsets = arrays[f"{name}.term_offsets"].tolist()
+            self.rows[name] = {blob[offsets[i]:offsets[i + 1]]: i for i in range(len(offsets) - 1)}
+
+    @classmethod
+    def load(cls, build_dir, segment) -> SegmentPostings | None:
+        path = postings_path(build_dir, segment)
+        try:
+            return cls(read_arrays(path))
+        except (OSError, ValueError):
+            return None  # not written yet (or unreadable): this segment is scored by Whoosh
+
+    def term(self, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        row = self.rows[name].get(text)
+        if row is None:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        start, end = self.arrays[f"{name}.indptr"][row : row + 2]
+        return self.arrays[f"{name}.docs"][start:end], self.arrays[f"{name}.freqs"][start:end]
+
+    def lengths(self, name: str) -> np.ndarray:
+        return self.arrays[f"{name}.lengths"]
+
+
+@dataclass
+class Bonus:
+    """A proximity phrase that may add ``upper`` to a document's score, if Whoosh confirms it."""
+
+    phrase: Phrase
+    upper: np.ndarray  # dense over the segment; 0 where the phrase cannot match
+
+
+@dataclass
+class Scored:
+    """One query node over one segment: which documents match, and their scores."""
+
+    mask: np.ndarray
+    score: np.ndarray
+    bonuses: list[Bonus] = field(default_factory=list)
+
+
+class SegmentScorer:
+    """Evaluates a Whoosh query tree over one segment's arrays with Whoosh's BM25F."""
+
+    def __init__(self, searcher, postings: SegmentPostings, size: int):
+        weighting = searcher.weighting
+        if type(weighting) is not whoosh_scoring.BM25F:
+            raise Unsupported("only Whoosh's BM25F is reproduced")
+        self.searcher, self.postings, self.size, self.weighting = searcher, postings, size, weighting
+
+    def empty(self) -> Scored:
+        return Scored(np.zeros(self.size, bool), np.zeros(self.size))
+
+    def evaluate(self, query: Query, top: bool = True) -> Scored:
+        if query is NullQuery:
+            return self.empty()
+        if isinstance(query, Term):
+            result = self.term(query)
+        elif isinstance(query, AndMaybe) and top:
+            return self.with_bonus(query)
+        elif isinstance(query, AndNot) and top:
+            result = self.and_not(query)
+        elif type(query) is Or and query.minmatch in (0, 1, None) and query.scale is None:
+            result = self.union([self.evaluate(q, top=False) for q in query.subqueries])
+        elif type(query) is And:
+            result = self.intersection([self.evaluate(q, top=False) for q in query.subqueries])
+        elif type(query) is Not:
+            result = self.inverse(query)
+        elif type(query) is AndNot:
+            result = self.and_not(query)
+        else:
+            raise Unsupported(type(query).__name__)
+        if query.boost != 1.0:
+            result.score = result.score * query.boost
+        return result
+
+    def term(self, query: Term) -> Scored:
+        name = query.fieldname
+        if name not in self.postings.rows:
+            raise Unsupported(f"no arrays for field {name}")
+        text = self.searcher.schema[name].to_bytes(query.text)
+        result = self.empty()
+        docs, freqs = self.postings.term(name, text)
+        if len(docs):
+            result.mask[docs] = True
+            result.score[docs] = self.bm25(name, text, docs, freqs)
+        return result
+
+    def bm25(self, name: str, text: bytes, docs: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+        """Whoosh's scoring.bm25, term by term the same arithmetic, over arrays."""
+        idf = self.searcher.idf(name, text)
+        avgfl = self.searcher.avg_field_length(name) or 1
+        b = self.weighting._field_B.get(name, self.weighting.B)
+        k1 = self.weighting.K1
+        tf = freqs.astype(np.float64)
+        fl = self.postings.lengths(name)[docs]
+        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+
+    def union(self, parts: list[Scored]) -> Scored:
+        result = self.empty()
+        for part in parts:
+            result.mask |= part.mask
+            result.score += part.score
+        return result
+
+    def intersection(self, parts: list[Scored]) -> Scored:
+        if not parts:
+            return self.empty()
+        mask = parts[0].mask.copy()
+        score = parts[0].score.copy()
+        for part in parts[1:]:
+            mask &= part.mask
+            score += part.score
+        score[~mask] = 0.0
+        return Scored(mask, score)
+
+    def inverse(self, query: Not) -> Scored:
+        """Whoosh matches NOT x as every document without x, each scoring a constant 1."""
+        mask = ~self.evaluate(query.query, top=False).mask
+        return Scored(mask, mask.astype(np.float64))
+
+    def and_not(self, query: AndNot) -> Scored:
+        kept = self.evaluate(query.a, top=True)
+        excluded = self.evaluate(query.b, top=False)
+        kept.mask &= ~excluded.mask
+        return kept
+
+    def with_bonus(self, query: AndMaybe) -> Scored:
+        """Required side scored here; each optional phrase becomes a Bonus to confirm."""
+        required = self.evaluate(query.a, top=False)
+        phrases = query.b.subqueries if type(query.b) is Or else [query.b]
+        for phrase in phrases:
+            if not isinstance(phrase, Phrase) or query.b.boost != 1.0:
+                raise Unsupported("only proximity phrases are optional clauses")
+            upper = self.phrase_upper_bound(phrase) * phrase.boost
+            upper[~required.mask] = 0.0
+            required.bonuses.append(Bonus(phrase, upper))
+        return required
+
+    def phrase_upper_bound(self, phrase: Phrase) -> np.ndarray:
+        """The phrase's score where all its words are in the field: what Whoosh gives if they
+        also stand close enough (its span matcher scores the intersection of its terms)."""
+        parts = [self.term(Term(phrase.fieldname, word)) for word in phrase.words]
+        together = self.intersection(parts)
+        return together.score
+
+
+@dataclass
+class PendingBonus:
+    """Matched documents whose score still includes unconfirmed phrase bonuses."""
+
+    searcher: object
+    docs: np.ndarray  # global docnums, aligned with the Matches arrays
+    base: np.ndarray  # score without any phrase bonus
+    phrases: list[tuple[Phrase, np.ndarray]]  # per phrase, its upper bound for each matched doc
+    pending: np.ndarray  # True where the score is still an upper bound
+
+    def settle(self, positions: np.ndarray, scores: np.ndarray) -> None:
+        """Replace upper bounds by exact scores at ``positions`` (indexes into docs/scores)."""
+        positions = np.unique(positions[self.pending[positions]])
+        if not len(positions):
+            return
+        bonus = np.zeros(len(positions))
+        for phrase, upper in self.phrases:
+            wanted = positions[upper[positions] > 0]
+            if len(wanted):
+                found = confirm_phrase(self.searcher, phrase, self.docs[wanted])
+                idx = np.searchsorted(positions, wanted)
+                bonus[idx] += found
+        scores[positions] = self.base[positions] + bonus
+        self.pending[positions] = False
+
+
+def confirm_phrase(searcher, phrase: Phrase, docnums: np.ndarray) -> np.ndarray:
+    """Whoosh's score of ``phrase`` for each of ``docnums`` (0 where it does not match)."""
+    order = np.argsort(docnums, kind="stable")
+    found = np.zeros(len(docnums))
+    leaves = searcher.leaf_searchers()
+    bases = [offset for _, offset in leaves]
+    for leaf_index, (subsearcher, offset) in enumerate(leaves):
+        end = bases[leaf_index + 1] if leaf_index + 1 < len(leaves) else np.inf
+        inside = order[(docnums[order] >= offset) & (docnums[order] < end)]
+        if not len(inside):
+            continue
+        matcher = phrase.matcher(subsearcher, subsearcher.context())
+        for position in inside:
+            local = int(docnums[position]) - offset
+            if not matcher.is_active():
+                break
+            if matcher.id() < local:
+                matcher.skip_to(local)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == local:
+                found[position] = matcher.score()
+    return found
+
+
+def score_segments(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
+    """Every matching live document with its score (an upper bound where a bonus is pending).
+
+    Raises Unsupported when any segment lacks arrays or the query has another shape."""
+    docs_parts, score_parts, base_parts, uppers = [], [], [], {}
+    phrases: list[Phrase] = []
+    for subsearcher, offset, postings, size in snapshot.segments():
+        if postings is None:
+            raise Unsupported("a segment has no posting arrays yet")
+        scored = SegmentScorer(snapshot.searcher, postings, size).evaluate(query)
+        local = np.flatnonzero(scored.mask & snapshot.live[offset : offset + size])
+        base = scored.score[local]
+        total = base.copy()
+        for bonus in scored.bonuses:
+            key = repr(bonus.phrase)
+            if key not in uppers:
+                phrases.append(bonus.phrase)
+                uppers[key] = []
+            upper = bonus.upper[local]
+            total += upper
+            uppers[key].append((len(docs_parts), upper))
+        docs_parts.append(local + offset)
+        score_parts.append(total)
+        base_parts.append(base)
+    if not docs_parts:
+        return np.zeros(0, np.int64), np.zeros(0), None
+    docs = np.concatenate(docs_parts).astype(np.int64)
+    scores = np.concatenate(score_parts)
+    if not phrases:
+        return docs, scores, None
+    sizes = [len(d) for d in docs_parts]
+    per_phrase = []
+    for phrase in phrases:
+        full = [np.zeros(n) for n in sizes]
+        for part_index, upper in uppers[repr(phrase)]:
+            full[part_index] = upper
+        per_phrase.append((phrase, np.concatenate(full)))
+    pending = np.zeros(len(docs), bool)
+    for _, upper in per_phrase:
+        pending |= upper > 0
+    return docs, scores, PendingBonus(snapshot.searcher, docs, np.concatenate(base_parts), per_phrase, pending)
