@@ -3,7 +3,8 @@
 Whoosh answers a query by walking postings in Python, about a microsecond per posting, so
 a word found in most of 100,000 articles costs a tenth of a second per field. The same
 postings as flat arrays (document numbers, term frequencies, field lengths) let a search
-score whole posting lists with a few vectorised operations (webapp/scoring.py).
+score whole posting lists with a few vectorised operations (webapp/scoring.py). Titles and
+excerpts also keep each posting's word positions, to confirm proximity bonuses.
 
 Whoosh stays the index of record. A file is named after its segment
 (``MAIN_<id>.nfpostings``), so Whoosh's own clean-up deletes it together with the segment;
@@ -30,8 +31,11 @@ from indexer.schema import TEXT_FIELDS
 
 # provider: is searched by prefix queries too; "words" only answers stop-word queries.
 FIELDS = TEXT_FIELDS + ("provider",)
+# Word positions are kept where the search gives proximity bonuses, so a bonus can be
+# confirmed without walking Whoosh's span matchers (webapp/ranking.py PHRASE_BOOSTS).
+POSITION_FIELDS = ("title", "excerpt")
 SUFFIX = ".nfpostings"
-MAGIC = b"NFPOST1\n"
+MAGIC = b"NFPOST2\n"  # bumped whenever the arrays change; an older file is written anew
 ALIGN = 64
 
 
@@ -45,10 +49,18 @@ def write_missing_postings(ix, build: Path) -> int:
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
             path = postings_path(build, leaf.segment())
-            if not path.exists():
+            if not is_current(path):
                 write_arrays(path, segment_arrays(leaf))
                 written += 1
     return written
+
+
+def is_current(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
 
 def segment_arrays(reader) -> dict[str, np.ndarray]:
@@ -58,13 +70,16 @@ def segment_arrays(reader) -> dict[str, np.ndarray]:
     for field in FIELDS:
         if field not in reader.schema:
             continue
-        terms, indptr, docs, freqs = [], [0], [], []
+        terms, indptr, docs, freqs, counts, positions = [], [0], [], [], [], []
         for text in reader.lexicon(field):
-            ids, weights = term_postings(reader, field, text)
+            ids, weights = term_postings(reader, field, text, positions if field in POSITION_FIELDS else None, counts)
             terms.append(text)
             docs.append(ids)
             freqs.append(weights)
             indptr.append(indptr[-1] + len(ids))
+        if field in POSITION_FIELDS:
+            arrays[f"{field}.pos_indptr"] = np.cumsum([0] + counts, dtype=np.int64)
+            arrays[f"{field}.positions"] = np.asarray(positions, dtype=np.int32)
         lengths = np.fromiter((reader.doc_field_length(n, field) or 0 for n in range(size)), np.float64, size)
         arrays.update({
             f"{field}.terms": np.frombuffer(b"".join(terms), dtype=np.uint8),
@@ -77,8 +92,12 @@ def segment_arrays(reader) -> dict[str, np.ndarray]:
     return arrays
 
 
-def term_postings(reader, field: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """All postings of one term, deleted documents included, read a block at a time."""
+def term_postings(reader, field: str, text: bytes, positions: list | None = None,
+                  counts: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All postings of one term, deleted documents included, read a block at a time;
+    with ``positions``, each posting's word positions are appended to it (their number to
+    ``counts``)."""
+    decode = reader.schema[field].format.decode_positions
     matcher = reader.postings(field, text)
     while isinstance(matcher, FilterMatcher):  # the deletion filter: deletions are applied later
         matcher = matcher.child
@@ -89,6 +108,12 @@ def term_postings(reader, field: str, text: bytes) -> tuple[np.ndarray, np.ndarr
         matcher._read_weights()
         ids.append(np.asarray(matcher._ids, dtype=np.int64))
         weights.append(np.asarray(matcher._weights, dtype=np.float32))
+        if positions is not None:
+            matcher._read_values()
+            for value in matcher._values:
+                found = decode(value)
+                positions.extend(found)
+                counts.append(len(found))
         matcher._next_block()
     if not ids:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -129,5 +154,6 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
         if 0 in shape:
             arrays[name] = np.zeros(shape, dtype=spec["dtype"])
         else:
-            arrays[name] = np.memmap(path, dtype=spec["dtype"], mode="r", offset=start + spec["offset"], shape=shape)
+            mapped = np.memmap(path, dtype=spec["dtype"], mode="r", offset=start + spec["offset"], shape=shape)
+            arrays[name] = np.asarray(mapped)  # a plain view: memmap's own slicing costs microseconds
     return arrays

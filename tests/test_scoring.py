@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.query.spans import Span, SpanNear2
 
 from conftest import article_fields, write_article
 from indexer.build import reindex
 from indexer.layout import current_build
 from indexer.postings import SUFFIX
-from webapp.scoring import Unsupported, score_segments
+from webapp.scoring import SegmentPostings, Unsupported, phrases_stand, score_segments
 from webapp.search import SearchEngine, SearchRequest, safe_score_all
 
 QUERIES = [
@@ -93,3 +97,38 @@ def test_an_excluded_word_never_appears_in_a_hit(corpus_index, text):
     for hit in response["hits"]:
         words = " ".join([hit["title"], hit["excerpt"], *hit["topics"]]).lower()
         assert "diablo" not in words, (text, hit["id"])
+
+
+def whoosh_span_test(positions: list[list[int]], slop: int) -> bool:
+    """Whoosh's own code for a Phrase: SpanNear2's span search over each word's positions."""
+    terms = [SimpleNamespace(spans=lambda found=found: [Span(p) for p in sorted(found)]) for found in positions]
+    return bool(SpanNear2.SpanNear2Matcher._get_spans(SimpleNamespace(ms=terms, slop=slop, ordered=True, mindist=1)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sets(st.integers(0, 12), max_size=4), min_size=2, max_size=4), min_size=1, max_size=5),
+       st.integers(1, 3))
+def test_the_vectorised_phrase_test_agrees_with_whoosh_spans(documents, slop):
+    """documents[d][w]: the positions of word w in document d; every document has the same words."""
+    words = min(len(d) for d in documents)
+    arrays = {}
+    for w in range(words):
+        docs = [d for d, doc in enumerate(documents) if doc[w]]
+        counts = [len(documents[d][w]) for d in docs]
+        arrays[w] = (docs, counts, [p for d in docs for p in sorted(documents[d][w])])
+    postings = SegmentPostings({})
+    postings.rows["title"] = {str(w).encode(): w for w in range(words)}
+    indptr, pos_indptr = [0], [0]
+    for w in range(words):
+        indptr.append(indptr[-1] + len(arrays[w][0]))
+        for count in arrays[w][1]:
+            pos_indptr.append(pos_indptr[-1] + count)
+    postings.arrays = {
+        "title.indptr": np.array(indptr), "title.docs": np.array([d for w in range(words) for d in arrays[w][0]], np.int32),
+        "title.pos_indptr": np.array(pos_indptr), "title.positions": np.array([p for w in range(words) for p in arrays[w][2]], np.int32),
+    }
+    docs = np.arange(len(documents))
+    found = phrases_stand(postings, "title", [str(w).encode() for w in range(words)], docs, slop)
+    expected = [whoosh_span_test([list(documents[d][w]) for w in range(words)], slop)
+                if all(documents[d][w] for w in range(words)) else False for d in docs]
+    assert found.tolist() == expected

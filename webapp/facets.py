@@ -18,10 +18,16 @@ def count_values(snapshot, name: str, selected: np.ndarray, collapse: bool) -> n
     facet = snapshot.facets[name]
     chosen = selected[facet.pair_docs]
     docs, codes = facet.pair_docs[chosen], facet.pair_codes[chosen]
-    if collapse and len(docs):
-        keys = np.unique(snapshot.story[docs] * len(facet.labels) + codes)
-        codes = keys % len(facet.labels)
-    return np.bincount(codes, minlength=len(facet.labels))
+    size = len(facet.labels)
+    if not collapse or not len(docs):
+        return np.bincount(codes, minlength=size)
+    # Only stories with several reports can count a value twice; most have one.
+    shared = snapshot.story_shared[docs]
+    counts = np.bincount(codes[~shared], minlength=size)
+    if shared.any():
+        keys = np.unique(snapshot.story[docs[shared]] * size + codes[shared])
+        counts += np.bincount(keys % size, minlength=size)
+    return counts
 
 
 def facet_counts(snapshot, matched: np.ndarray, masks: dict, collapse: bool, size: int) -> dict[str, dict[str, int]]:

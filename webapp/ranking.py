@@ -41,12 +41,31 @@ def recency_factor(published: np.ndarray, newest: float, half_life_days: float |
 
 def order_hits(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:
     """Positions into ``docs`` in display order; ties go to the better score, then the older docnum."""
+    primary = primary_key(sort, scores, published, quality)
+    if primary is scores:
+        return np.lexsort((docs, -scores))
+    return np.lexsort((docs, -scores, -primary))
+
+
+def primary_key(sort: str, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:
+    """What the order is by, larger first (ties are broken by score, then docnum)."""
     if sort == "date":
-        newest_first = -np.nan_to_num(published, nan=-np.inf)
-        return np.lexsort((docs, -scores, newest_first))
+        return np.nan_to_num(published, nan=-np.inf)
     if sort == "quality":
-        return np.lexsort((docs, -scores, -quality))
-    return np.lexsort((docs, -scores))
+        return quality
+    return scores
+
+
+def order_head(sort: str, docs, scores, published, quality, count: int) -> np.ndarray:
+    """The display order of every position whose primary key reaches the ``count``-th largest
+    (ties included, so the head is exactly the start of the full order); the rest is unsorted
+    and left out. Sorting 40,000 matches to show ten is most of a search otherwise."""
+    primary = primary_key(sort, scores, published, quality)
+    if count >= len(docs):
+        return order_hits(sort, docs, scores, published, quality)
+    threshold = np.partition(primary, len(primary) - count)[len(primary) - count]
+    head = np.flatnonzero(primary >= threshold)
+    return head[order_hits(sort, docs[head], scores[head], published[head], quality[head])]
 
 
 def fix_andmaybe_skip_to() -> None:

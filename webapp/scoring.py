@@ -3,16 +3,17 @@
 Whoosh walks postings one document at a time in Python; for a common word in a large
 collection that is most of a search's time. Here the same BM25F formula, with Whoosh's own
 statistics (idf, average field length, B, K1) and boosts, is applied to whole posting lists
-from indexer/postings.py, and And / Or / AndNot become operations on boolean and score
-arrays. The answer is the one Whoosh's exhaustive matcher gives (tests/test_scoring.py
+from indexer/postings.py, and And / Or / AndNot / Not become operations on boolean and
+score arrays. The answer is the one Whoosh's exhaustive matcher gives (tests/test_scoring.py
 compares the two), up to the order in which floating-point sums are taken.
 
-Phrase proximity bonuses need word positions, which the arrays do not hold. Their score is
-known exactly (the phrase's words' field scores times its boost) once the phrase is known to
-match, so each candidate carries that score as an upper bound and is marked pending; the
-search asks Whoosh to confirm only the few candidates that could reach the top
-(``PendingBonus.settle``). Queries with other shapes (an explicit "phrase", a custom
-weighting) raise Unsupported and are scored by Whoosh.
+A proximity bonus (webapp/query.py) is known exactly (the phrase's words' field scores times
+its boost) once the words are known to stand close enough, which takes their positions.
+Rather than test every candidate, each carries the bonus as an upper bound and is marked
+pending; the search confirms only the few that could reach the page
+(``PendingBonus.settle``), with Whoosh's own span test on the stored positions. Queries of
+other shapes (an explicit "phrase", a custom weighting) raise Unsupported and are scored by
+Whoosh.
 """
 
 from __future__ import annotations
@@ -60,6 +61,25 @@ class SegmentPostings:
 
     def lengths(self, name: str) -> np.ndarray:
         return self.arrays[f"{name}.lengths"]
+
+    def has_positions(self, name: str) -> bool:
+        return f"{name}.positions" in self.arrays
+
+    def positions_in(self, name: str, text: bytes, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) pairs of the term in the field of each of ``docs`` (sorted)."""
+        row = self.rows[name].get(text)
+        if row is None or not len(docs):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        start, end = self.arrays[f"{name}.indptr"][row : row + 2]
+        term_docs = self.arrays[f"{name}.docs"][start:end]
+        at = np.searchsorted(term_docs, docs)
+        has = at < len(term_docs)
+        has[has] = term_docs[at[has]] == docs[has]
+        postings = start + at[has]
+        first = self.arrays[f"{name}.pos_indptr"][postings]
+        counts = self.arrays[f"{name}.pos_indptr"][postings + 1] - first
+        flat = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
+        return np.repeat(docs[has], counts), self.arrays[f"{name}.positions"][flat].astype(np.int64)
 
 
 @dataclass
@@ -189,7 +209,7 @@ class SegmentScorer:
 class PendingBonus:
     """Matched documents whose score still includes unconfirmed phrase bonuses."""
 
-    searcher: object
+    segments: list  # the snapshot's (leaf searcher, first docnum, arrays, size) per segment
     docs: np.ndarray  # global docnums, aligned with the Matches arrays
     base: np.ndarray  # score without any phrase bonus
     phrases: list[tuple[Phrase, np.ndarray]]  # per phrase, its upper bound for each matched doc
@@ -204,36 +224,63 @@ class PendingBonus:
         for phrase, upper in self.phrases:
             wanted = positions[upper[positions] > 0]
             if len(wanted):
-                found = confirm_phrase(self.searcher, phrase, self.docs[wanted])
-                idx = np.searchsorted(positions, wanted)
-                bonus[idx] += found
+                found = confirm_phrase(self.segments, phrase, self.docs[wanted], upper[wanted])
+                bonus[np.searchsorted(positions, wanted)] += found
         scores[positions] = self.base[positions] + bonus
         self.pending[positions] = False
 
 
-def confirm_phrase(searcher, phrase: Phrase, docnums: np.ndarray) -> np.ndarray:
-    """Whoosh's score of ``phrase`` for each of ``docnums`` (0 where it does not match)."""
-    order = np.argsort(docnums, kind="stable")
+def confirm_phrase(segments, phrase: Phrase, docnums: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The phrase's score for each of ``docnums`` (0 where its words do not stand close enough)."""
     found = np.zeros(len(docnums))
-    leaves = searcher.leaf_searchers()
-    bases = [offset for _, offset in leaves]
-    for leaf_index, (subsearcher, offset) in enumerate(leaves):
-        end = bases[leaf_index + 1] if leaf_index + 1 < len(leaves) else np.inf
-        inside = order[(docnums[order] >= offset) & (docnums[order] < end)]
+    for subsearcher, offset, postings, size in segments:
+        inside = np.flatnonzero((docnums >= offset) & (docnums < offset + size))
         if not len(inside):
             continue
-        matcher = phrase.matcher(subsearcher, subsearcher.context())
-        for position in inside:
-            local = int(docnums[position]) - offset
+        if postings is not None and postings.has_positions(phrase.fieldname):
+            words = [subsearcher.schema[phrase.fieldname].to_bytes(w) for w in phrase.words]
+            inside = inside[np.argsort(docnums[inside], kind="stable")]
+            stands = phrases_stand(postings, phrase.fieldname, words, docnums[inside] - offset, phrase.slop)
+            found[inside[stands]] = upper[inside[stands]]
+        else:
+            found[inside] = whoosh_phrase_scores(subsearcher, phrase, docnums[inside] - offset)
+    return found
+
+
+def phrases_stand(postings: SegmentPostings, name: str, words: list[bytes], docs: np.ndarray, slop: int) -> np.ndarray:
+    """Which of ``docs`` (sorted, local) have the words in order, each 1 to ``slop`` positions
+    after the one before: the test Whoosh's Phrase makes (SpanNear2, ordered, mindist 1),
+    for all candidates at once. tests/test_scoring.py checks it against Whoosh's span code."""
+    ends = None  # (doc, position) keys where the words so far end a chain
+    for word in words:
+        found_docs, found_positions = postings.positions_in(name, word, docs)
+        keys = (found_docs.astype(np.int64) << 32) + found_positions
+        if ends is not None:
+            follows = np.zeros(len(keys), bool)
+            for gap in range(1, slop + 1):
+                follows |= np.isin(keys - gap, ends)
+            keys = keys[follows]
+        ends = keys
+        if not len(ends):
+            return np.zeros(len(docs), bool)
+    return np.isin(docs, np.unique(ends >> 32))
+
+
+def whoosh_phrase_scores(subsearcher, phrase: Phrase, local: np.ndarray) -> np.ndarray:
+    """Whoosh's phrase matcher for segments without positions (slow: it scans ahead)."""
+    scores = np.zeros(len(local))
+    order = np.argsort(local, kind="stable")
+    matcher = phrase.matcher(subsearcher, subsearcher.context())
+    for i in order:
+        if not matcher.is_active():
+            break
+        if matcher.id() < local[i]:
+            matcher.skip_to(int(local[i]))
             if not matcher.is_active():
                 break
-            if matcher.id() < local:
-                matcher.skip_to(local)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == local:
-                found[position] = matcher.score()
-    return found
+        if matcher.id() == local[i]:
+            scores[i] = matcher.score()
+    return scores
 
 
 def score_segments(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
@@ -242,7 +289,8 @@ def score_segments(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, Pend
     Raises Unsupported when any segment lacks arrays or the query has another shape."""
     docs_parts, score_parts, base_parts, uppers = [], [], [], {}
     phrases: list[Phrase] = []
-    for subsearcher, offset, postings, size in snapshot.segments():
+    segments = snapshot.segments()
+    for subsearcher, offset, postings, size in segments:
         if postings is None:
             raise Unsupported("a segment has no posting arrays yet")
         scored = SegmentScorer(snapshot.searcher, postings, size).evaluate(query)
@@ -276,4 +324,4 @@ def score_segments(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, Pend
     pending = np.zeros(len(docs), bool)
     for _, upper in per_phrase:
         pending |= upper > 0
-    return docs, scores, PendingBonus(snapshot.searcher, docs, np.concatenate(base_parts), per_phrase, pending)
+    return docs, scores, PendingBonus(segments, docs, np.concatenate(base_parts), per_phrase, pending)

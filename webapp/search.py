@@ -29,7 +29,7 @@ from webapp.facets import facet_counts
 from webapp.filters import Filters, combine, filter_masks
 from webapp.query import Clause, ParsedQuery, QueryParser, stopword_query
 from webapp.scoring import PendingBonus, Unsupported, score_segments
-from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT, order_hits, quality_factor, recency_factor
+from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT, order_head, order_hits, quality_factor, recency_factor
 from webapp.snapshot import IndexSnapshot
 from webapp.snippets import highlight_text, plain_text
 
@@ -169,12 +169,13 @@ class SearchEngine:
         for position in page:
             hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms)
             if request.collapse:
-                hit["story"] = story_json(snapshot, docs, order, position)
+                members = story_members(snapshot, request, matches, keep, qf * rf, sort, position)
+                hit["story"] = story_json(snapshot, docs[members])
             if request.explain:
                 hit["explain"] = {"text": round(float(text[position]), 4), "quality_factor": round(float(qf[position]), 4),
                                   "recency_factor": round(float(rf[position]), 4), "score": hit["score"]}
             hits.append(hit)
-        total = len(leaders)
+        total = count_stories(snapshot.story[docs]) if request.collapse else len(docs)
         return {
             "query": request.q,
             "total": total,
@@ -263,28 +264,50 @@ def text_scores(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, Pending
 
 def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
                need: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Text scores, display order and story leaders, exact for the first ``need`` leaders.
+    """Text scores, the head of the display order and its story leaders, exact for the first
+    ``need`` leaders.
 
-    A pending score is an upper bound, so once every leader up to ``need`` is confirmed no
-    article below can overtake it: confirming lowers a score or keeps it. The other reports
-    of the shown stories are confirmed too, so they are listed in their true order."""
+    A pending score is an upper bound, so once every article up to the ``need``-th leader
+    is confirmed no article below can overtake one: confirming lowers a score or keeps it.
+    Only the head of the order that can hold ``need`` leaders is sorted."""
     docs = matches.docs[keep]
     published, quality, stories = snapshot.published[docs], snapshot.quality[docs], snapshot.story[docs]
     pending = matches.pending
+    count = max(4 * need, 64)
     while True:
         text = matches.scores[keep]
-        order = order_hits(sort, docs, text * factor, published, quality)
+        order = order_head(sort, docs, text * factor, published, quality, count)
         leaders = collapse_stories(order, stories) if request.collapse else order
+        if len(leaders) < need and len(order) < len(docs):
+            count *= 4  # many reports of few stories: look deeper
+            continue
         if pending is None:
             return text, order, leaders
-        unsettled = keep[leaders[:need]]
+        # Confirm the whole head at once: one pass usually settles the page.
+        unsettled = keep[order]
         unsettled = unsettled[pending.pending[unsettled]]
-        if not len(unsettled) and request.collapse:
-            shown = np.isin(stories, stories[leaders[max(0, need - request.per_page):need]])
-            unsettled = keep[shown][pending.pending[keep[shown]]]
         if not len(unsettled):
             return text, order, leaders
         pending.settle(unsettled, matches.scores)
+        count *= 2  # bounds that fell let others up: confirm a wider head next time
+
+
+def story_members(snapshot, request, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
+                  position: int) -> np.ndarray:
+    """The other matching reports of the story of ``position``, in display order (confirmed)."""
+    docs = matches.docs[keep]
+    members = np.flatnonzero(snapshot.story[docs] == snapshot.story[docs[position]])
+    members = members[members != position]
+    if matches.pending is not None:
+        matches.pending.settle(keep[members], matches.scores)
+    text = matches.scores[keep[members]]
+    order = order_hits(sort, docs[members], text * factor[members], snapshot.published[docs[members]],
+                       snapshot.quality[docs[members]])
+    return members[order]
+
+
+def count_stories(stories: np.ndarray) -> int:
+    return int(np.count_nonzero(np.bincount(stories))) if len(stories) else 0
 
 
 def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
@@ -295,11 +318,9 @@ def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
     return order[np.sort(first)]
 
 
-def story_json(snapshot, docs, order, position) -> dict[str, Any]:
-    """The other matching reports of a hit's story, in display order."""
-    in_order = docs[order]
-    same = (snapshot.story[in_order] == snapshot.story[docs[position]]) & (order != position)
-    members = in_order[same].tolist()
+def story_json(snapshot, members: np.ndarray) -> dict[str, Any]:
+    """The other matching reports of a hit's story (docnums, in display order)."""
+    members = members.tolist()
     return {
         "more": len(members),
         "reports": [report_json(snapshot, docnum) for docnum in members[:MAX_STORY_REPORTS]],

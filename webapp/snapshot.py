@@ -136,6 +136,7 @@ class IndexSnapshot:
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest = float(known.max()) if len(known) else 0.0
         self.story = self.story_codes(read_stories(build_dir, self.generation))
+        self.story_shared = np.bincount(self.story)[self.story] > 1  # the article's story has other reports
         self.facets = {
             "topic": keyword_facet(reader, "topic_value", self.live),
             "provider": keyword_facet(reader, "provider_value", self.live),
