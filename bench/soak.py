@@ -45,6 +45,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def private_mb(pid: int) -> float:
+    """Memory only this process holds (RSS also counts index pages shared through the page cache)."""
+    total = 0
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total / 1024
+
+
 def worker_pids(master: int) -> list[int]:
     children = []
     for task in Path(f"/proc/{master}/task").iterdir():

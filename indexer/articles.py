@@ -76,12 +76,14 @@ def iter_article_paths(seeds_dir: Path) -> Iterator[str]:
     Hidden files and folders are skipped (editors and git keep their state there). Symlinked
     folders are not followed, so a link cannot make the walk loop or leave the folder.
     """
-    root = str(seeds_dir)
+    root = os.path.normpath(str(seeds_dir))
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        # os.walk's paths start with root: cutting it off is relpath without its cost per file
+        folder = dirpath[len(root) + 1:]
         for name in sorted(filenames):
             if is_article_name(name):
-                yield os.path.relpath(os.path.join(dirpath, name), root)
+                yield os.path.join(folder, name) if folder else name
 
 
 def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:

@@ -17,11 +17,20 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
+from whoosh.reading import TermNotFound
+from whoosh.util.times import datetime_to_long
 
-from indexer.articles import ArticleError, article_id, iter_article_paths, parse_article_bytes, read_article_bytes
+from indexer.articles import (
+    ArticleError,
+    article_id,
+    is_article_name,
+    iter_article_paths,
+    parse_article_bytes,
+    read_article_bytes,
+)
 from indexer.layout import (
     INDEX_NAME,
     IndexerError,
@@ -40,12 +49,28 @@ from indexer.layout import (
 )
 from indexer.postings import write_missing_postings
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema
-from indexer.stories import group_stories, stories_path, story_input, write_stories
+from indexer.stories import (
+    MAX_SHARED_DF,
+    WINDOW_DAYS,
+    StoryInput,
+    group_stories,
+    place_changed,
+    stories_path,
+    story_input,
+    weighted_terms,
+    write_stories,
+)
 
 __all__ = ["IndexerError", "ReindexLocked", "UnsafeReindex", "ReindexReport", "reindex", "index_exists",
            "open_build", "open_index", "read_meta", "current_build", "stale_reason", "INDEX_NAME"]
 
 DEFAULT_MAX_LOSS = 0.25
+# A reindex changing at most this share of the articles places only them in stories; more
+# changes regroup the collection (the rules are the same; the full pass also settles stories
+# that the changes would have merged or split long ago).
+REGROUP_SHARE = 0.02
+EPOCH_LONG = datetime_to_long(dt.datetime(1970, 1, 1))
+MISSING_DATE = 2**64 - 1
 
 Progress = Callable[[int, int], None]
 
@@ -75,6 +100,7 @@ class ReindexReport:
     rebuilt: str | None = None
     docs: int = 0
     seconds: float = 0.0
+    touched: set[str] = field(default_factory=set, repr=False)  # ids added, changed or removed
 
     @property
     def changed(self) -> bool:
@@ -105,15 +131,26 @@ def content_digest(data: bytes) -> str:
 
 def indexed_fingerprints(reader) -> dict[str, str]:
     """Map article id -> fingerprint for every live document in the index."""
-    ids = reader.column_reader("id")
-    prints = reader.column_reader("fingerprint")
-    return {ids[docnum]: prints[docnum] for docnum in reader.all_doc_ids()}
+    prints = dict(live_column(reader, "fingerprint"))
+    return {doc_id: prints[docnum] for docnum, doc_id in live_column(reader, "id")}
+
+
+def live_column(reader, name: str, translate: bool = True) -> Iterator[tuple[int, object]]:
+    """(docnum, value) of a column for every live document, read a segment at a time (a
+    multi-segment reader's per-document lookups cost more than the reading)."""
+    for leaf, base in reader.leaf_readers():
+        live = set(leaf.all_doc_ids()) if leaf.has_deletions() else None
+        for local, value in enumerate(leaf.column_reader(name, translate=translate)):
+            if live is None or local in live:
+                yield base + local, value
 
 
 def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Progress | None = None,
-            force: bool = False, max_loss: float = DEFAULT_MAX_LOSS) -> ReindexReport:
+            force: bool = False, max_loss: float = DEFAULT_MAX_LOSS, only: list[str] | None = None) -> ReindexReport:
     """Bring the index at ``index_dir`` in step with the articles under ``seeds_dir``.
 
+    With ``only`` (paths below ``seeds_dir`` that were added, changed or deleted), look at
+    those files alone instead of scanning the folder; ignored when the index is (re)built.
     Raises ReindexLocked if another reindex runs, UnsafeReindex if the result would be empty
     or lose more than ``max_loss`` of the articles (unless ``force``), IndexerError otherwise."""
     started = time.perf_counter()
@@ -131,7 +168,7 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
         report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else stale_reason(previous)
         build = new_build_dir(index_dir) if report.rebuilt else previous
         try:
-            write_build(seeds_dir, build, previous, report, progress, force, max_loss)
+            write_build(seeds_dir, build, previous, report, progress, force, max_loss, only)
         except BaseException:
             if build != previous:
                 shutil.rmtree(build, ignore_errors=True)
@@ -143,7 +180,7 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
     return report
 
 
-def write_build(seeds_dir, build, previous, report, progress, force, max_loss) -> None:
+def write_build(seeds_dir, build, previous, report, progress, force, max_loss, only=None) -> None:
     """Sync the documents of ``build`` with the folder, check the result, commit, describe."""
     fresh = build != previous
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
@@ -154,7 +191,10 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss) -
     writer = ix.writer(limitmb=128)
     try:
         before = 0 if fresh else writer.reader().doc_count()
-        candidates = sync_documents(writer, seeds_dir, report, progress, fresh)
+        if only is not None and not fresh:
+            candidates = sync_paths(writer, seeds_dir, only, report)
+        else:
+            candidates = sync_documents(writer, seeds_dir, report, progress, fresh)
         after = before + report.indexed - report.removed
         check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
     except BaseException:
@@ -165,7 +205,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss) -
     else:
         writer.cancel()
     write_missing_postings(ix, build)
-    update_stories(ix, build)
+    update_stories(ix, build, None if fresh else report.touched)
     report.docs = after
     old_meta = read_meta(previous)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -203,7 +243,49 @@ def sync_documents(writer, seeds_dir: Path, report: ReindexReport, progress: Pro
     for gone in set(known) - set(seen):
         writer.delete_by_term("id", gone)
         report.removed += 1
+        report.touched.add(gone)
     return len(paths)
+
+
+def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport) -> int:
+    """Add, update or delete the articles at ``paths`` only (what watch mode saw change)."""
+    reader = writer.reader()
+    ids = reader.column_reader("fingerprint")
+    seen: dict[str, str] = {}
+    for path in paths:
+        relative = article_relative_path(seeds_dir, path)
+        if relative is None:
+            report.rejected.append(Rejection(str(path), "is not an article file inside the seeds folder"))
+            continue
+        doc_id = article_id(relative)
+        docnum = live_docnum(reader, doc_id)
+        known = {} if docnum is None else {doc_id: ids[docnum]}
+        if os.path.lexists(os.path.join(seeds_dir, relative)):
+            sync_one(writer, seeds_dir, relative, known, seen, report, fresh=False)
+        elif docnum is not None:
+            writer.delete_by_term("id", doc_id)
+            report.removed += 1
+            report.touched.add(doc_id)
+    return len(paths)
+
+
+def live_docnum(reader, doc_id: str) -> int | None:
+    try:
+        return reader.first_id("id", doc_id)
+    except TermNotFound:
+        return None
+
+
+def article_relative_path(seeds_dir: Path, path: str) -> str | None:
+    """``path`` (absolute, or relative to the seeds folder) as the walk would name it, or None
+    for a file the walk would skip (outside the folder, hidden, not an article name)."""
+    root = os.path.abspath(seeds_dir)
+    full = os.path.abspath(os.path.join(root, path))
+    relative = os.path.relpath(full, root)
+    parts = relative.split(os.sep)
+    if relative.startswith(os.pardir) or any(part.startswith(".") for part in parts) or not is_article_name(parts[-1]):
+        return None
+    return relative
 
 
 def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
@@ -213,7 +295,7 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
         report.rejected.append(Rejection(relative, f"has the same id as {seen[doc_id]}"))
         return
     try:
-        stat = os.stat(seeds_dir / relative)
+        stat = os.stat(os.path.join(seeds_dir, relative))  # a str join: a Path per file costs more than the stat
         previous = known.get(doc_id)
         if previous and previous.startswith(f"{stat.st_size}:{stat.st_mtime_ns}:"):
             seen[doc_id] = relative
@@ -233,6 +315,7 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
         report.rejected.append(Rejection(relative, f"cannot be read: {exc.strerror or exc}"))
         return
     seen[doc_id] = relative
+    report.touched.add(doc_id)
     document = article_document(article, fingerprint)
     if fresh:
         writer.add_document(**document)
@@ -245,11 +328,79 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
             report.indexed += 1
 
 
-def update_stories(ix, build: Path) -> None:
-    """Group the committed articles into stories, once per Whoosh generation."""
+def update_stories(ix, build: Path, touched: set[str] | None = None) -> None:
+    """Group the committed articles into stories, once per Whoosh generation: only the
+    ``touched`` ones when few changed since the last grouping, else all of them."""
     generation = ix.latest_generation()
     if stories_path(build, generation).exists():
         return
+    previous = stories_path(build, generation - 1)
     with ix.searcher() as searcher:
-        items = [story_input(json.loads(fields["payload"])) for fields in searcher.reader().all_stored_fields()]
-    write_stories(build, generation, group_stories(items))
+        reader = searcher.reader()
+        if touched is not None and previous.exists() and len(touched) <= REGROUP_SHARE * reader.doc_count():
+            story_of = regroup_touched(reader, json.loads(previous.read_text(encoding="utf-8")), touched)
+        else:
+            story_of = group_stories([story_input(json.loads(fields["payload"])) for fields in reader.all_stored_fields()])
+    write_stories(build, generation, story_of)
+
+
+def regroup_touched(reader, previous: dict[str, str], touched: set[str]) -> dict[str, str]:
+    """Place the added and changed articles among the stories of the articles published
+    around them that share a distinctive word with them (and those stories' other reports)."""
+    days = PublishedDays(reader)
+    changed = sorted(d for d in (live_docnum(reader, doc_id) for doc_id in touched) if d is not None)
+    changed_items = [stored_story_input(reader, d) for d in changed]
+    n = reader.doc_count()
+    df = DocFrequencies(reader)
+    limit = max(2, MAX_SHARED_DF * n)
+    sharing: set[int] = set()
+    for item, docnum in zip(changed_items, changed):
+        if days[docnum] is None:
+            continue
+        for term in weighted_terms(item):
+            if df[term] <= limit:
+                for field in ("title", "excerpt"):
+                    if (field, term) in reader:
+                        sharing.update(d for d in reader.postings(field, term).all_ids()
+                                       if days[d] is not None and abs(days[d] - days[docnum]) <= WINDOW_DAYS)
+    sharing.difference_update(changed)
+    nearby_items = [stored_story_input(reader, d) for d in sorted(sharing)]
+    # A candidate story's centroid needs its other reports too.
+    keys = {previous.get(item.id) for item in nearby_items} - {None}
+    known = {item.id for item in nearby_items} | touched
+    mates = [doc_id for doc_id, key in previous.items() if key in keys and doc_id not in known]
+    nearby_items += [stored_story_input(reader, d) for d in (live_docnum(reader, m) for m in mates) if d is not None]
+    survivors = {doc_id: key for doc_id, key in previous.items() if doc_id not in touched}
+    return place_changed(survivors, changed_items, nearby_items, df, n)
+
+
+def stored_story_input(reader, docnum: int) -> StoryInput:
+    return story_input(json.loads(reader.stored_fields(docnum)["payload"]))
+
+
+class DocFrequencies(dict):
+    """The collection's document frequency of a word in titles or excerpts, as the full
+    grouping counts it: at least its frequency in either field (looked up when first asked)."""
+
+    def __init__(self, reader):
+        super().__init__()
+        self.reader = reader
+
+    def __missing__(self, term: str) -> int:
+        value = max(self.reader.doc_frequency("title", term), self.reader.doc_frequency("excerpt", term))
+        self[term] = value
+        return value
+
+
+class PublishedDays(dict):
+    """Days since 1970 of a document's publication (None without a date), read when asked:
+    a placement looks at a few thousand of the collection's documents, not all of them."""
+
+    def __init__(self, reader):
+        super().__init__()
+        self.column = reader.column_reader("published", translate=False)
+
+    def __missing__(self, docnum: int) -> float | None:
+        value = self.column[docnum]
+        self[docnum] = None if value == MISSING_DATE else (value - EPOCH_LONG) / 86_400e6
+        return self[docnum]

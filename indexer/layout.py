@@ -23,7 +23,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from indexer.mapped import read_in_place
 from indexer.schema import SCHEMA_VERSION
+
+read_in_place()  # every index this project opens is read from the shared map, not copied
 
 INDEX_NAME = "MAIN"
 CURRENT = "current"

@@ -6,6 +6,11 @@ so "exposes 38 million records" and "38M records exposed" meet) or one lists the
 ``related`` coverage. Linked articles form a story through union-find; searches then show
 one hit per story with "N more reports". The grouping is written next to the index as
 ``stories-<generation>.json`` so a searcher always reads the grouping of its own generation.
+
+A reindex that changes a few articles does not regroup the whole collection: the changed
+articles are placed among the stories of the articles published around them, by the same
+rules (``place_changed``), and every other article keeps its story. A full reindex, or one
+that changes many articles, regroups everything.
 """
 
 from __future__ import annotations
@@ -83,12 +88,7 @@ def tfidf_vectors(items: list[StoryInput]) -> tuple[list[dict[str, float]], Coun
     df: Counter = Counter()
     for terms in counts:
         df.update(terms.keys())
-    n = len(items)
-    vectors = []
-    for terms in counts:
-        vector = {t: (1 + math.log(w)) * math.log((n + 1) / (df[t] + 0.5)) for t, w in terms.items() if w > 0}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
+    vectors = [unit(tfidf(terms, df, len(items))) for terms in counts]
     return vectors, df
 
 
@@ -193,6 +193,62 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
         if code not in first_id or items[number].id < first_id[code]:
             first_id[code] = items[number].id
     return {items[n].id: first_id[story[n]] for n in range(len(items))}
+
+
+def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: list[StoryInput],
+                  df: Counter, n: int) -> dict[str, str]:
+    """The grouping after ``changed`` articles were added or rewritten (removed ones are simply
+    absent from ``previous``'s survivors): each changed article, oldest first, joins a story
+    of the ``nearby`` articles (those published around it, already grouped) by the rules of
+    group_stories, or starts its own. Weights use the collection's document frequencies ``df``."""
+    story_of = dict(previous)
+    items = nearby + changed
+    vectors = [unit(tfidf(weighted_terms(item), df, n)) for item in items]
+    keys = [story_of.get(item.id) for item in nearby] + [None] * len(changed)
+    codes: dict[str, int] = {}
+    story = [codes.setdefault(key, len(codes)) if key else -1 for key in keys]
+    key_of = list(codes)
+    centroids: list[dict[str, float]] = [{} for _ in codes]
+    outlets: list[set[str]] = [set() for _ in codes]
+    for number, code in enumerate(story):
+        if code >= 0:
+            add_to_centroid(centroids[code], vectors[number])
+            if items[number].provider:
+                outlets[code].add(items[number].provider)
+    limit = max(2, MAX_SHARED_DF * n)
+    linked: dict[int, set[int]] = defaultdict(set)
+    for a, b in related_links(items):
+        linked[a].add(b)
+        linked[b].add(a)
+    order = sorted(range(len(nearby), len(items)), key=lambda k: (items[k].published is None, items[k].published or 0))
+    for number in order:
+        item = items[number]
+        if item.published is None:
+            story_of[item.id] = item.id
+            continue
+        neighbours = {other for other in range(len(items)) if other != number and story[other] >= 0
+                      and close_in_time(item, items[other])
+                      and any(df[t] <= limit and t in vectors[other] for t in vectors[number])}
+
+        def open_to(code: int, provider=item.provider) -> bool:
+            return code >= 0 and (provider is None or provider not in outlets[code])
+
+        chosen = pick_story(number, vectors, story, centroids, neighbours, linked[number], open_to)
+        if chosen < 0:
+            chosen = len(centroids)
+            centroids.append({})
+            outlets.append(set())
+            key_of.append(item.id)
+        story[number] = chosen
+        add_to_centroid(centroids[chosen], vectors[number])
+        if item.provider:
+            outlets[chosen].add(item.provider)
+        story_of[item.id] = key_of[chosen]
+    return story_of
+
+
+def tfidf(terms: Counter, df: Counter, n: int) -> dict[str, float]:
+    return {t: (1 + math.log(w)) * math.log((n + 1) / (df[t] + 0.5)) for t, w in terms.items() if w > 0}
 
 
 def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -> int:

@@ -1,8 +1,9 @@
 """Watch mode: follow the seeds folder and reindex shortly after files change.
 
 watchfiles (inotify underneath) reports changes; bursts are gathered until 200 ms pass
-without a new one (at most 1 s), then one incremental reindex runs. An article saved in an
-editor is searchable about half a second later.
+without a new one (at most 1 s), then one incremental reindex runs over just the files that
+changed (the whole folder when a folder moved). An article saved in an editor is searchable
+about half a second later.
 """
 
 from __future__ import annotations
@@ -50,9 +51,18 @@ def watch_folder(seeds_dir: Path, index_dir: Path, on_report: Callable[[ReindexR
     """Reindex now, then after every burst of changes, until ``stop`` is set."""
     stop = stop or threading.Event()
     run_reindex(seeds_dir, index_dir, on_report, on_error, **options)
-    for _ in watch(seeds_dir, watch_filter=ArticleFilter(), step=QUIET_MS, debounce=MAX_WAIT_MS,
-                   stop_event=stop, rust_timeout=500, yield_on_timeout=False):
-        run_reindex(seeds_dir, index_dir, on_report, on_error, **options)
+    options.pop("full", None)  # a rebuild, if asked for, happens once, at the start
+    for changes in watch(seeds_dir, watch_filter=ArticleFilter(), step=QUIET_MS, debounce=MAX_WAIT_MS,
+                         stop_event=stop, rust_timeout=500, yield_on_timeout=False):
+        run_reindex(seeds_dir, index_dir, on_report, on_error, only=changed_articles(changes), **options)
+
+
+def changed_articles(changes) -> list[str] | None:
+    """The article files that changed, or None when a folder did (its files must be rescanned)."""
+    paths = sorted({path for _, path in changes})
+    if all(is_article_name(os.path.basename(path)) and not os.path.isdir(path) for path in paths):
+        return paths
+    return None
 
 
 def run_reindex(seeds_dir, index_dir, on_report, on_error, **options) -> None:

@@ -15,8 +15,11 @@ def test_bench_runs_end_to_end_on_a_small_collection(corpus_dir, tmp_path):
     write_collection(model, 300, seeds)
     articles = load_articles(seeds)
     assert len(articles) == 300
-    results = {"newsfinder (HTTP, 2 workers)": bench_newsfinder(seeds, queries, 300, workers=2)}
-    assert results["newsfinder (HTTP, 2 workers)"]["errors"] == 0
+    more = make_queries(model, 40, seed=12)
+    results = {"newsfinder (HTTP, 2 workers)": bench_newsfinder(seeds, queries, more, 300, workers=2)}
+    ours = results["newsfinder (HTTP, 2 workers)"]
+    assert ours["errors"] == 0 and ours["requests_per_s"] > 0
+    assert all(0 < private <= resident for private, resident in zip(ours["worker_private_mb"], ours["worker_rss_mb"]))
     for name, run in PEERS.items():
         results[name] = run(articles, queries)
         assert results[name]["build_docs_per_s"] > 0 and results[name]["p99_ms"] >= results[name]["p50_ms"]

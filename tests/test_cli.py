@@ -36,6 +36,13 @@ def test_reindex_json_report(small_collection, index_dir):
     assert (report["indexed"], report["docs"], report["rejected"]) == (4, 4, [])
 
 
+def test_reindex_of_named_files(small_index, small_collection):
+    (small_collection / "cookies.md").unlink()
+    result = run("reindex", "--json", "--seeds", small_collection, "--index", small_index, small_collection / "cookies.md")
+    report = json.loads(result.output)
+    assert (report["removed"], report["unchanged"], report["docs"]) == (1, 0, 3)
+
+
 def test_missing_seeds_folder_exits_4_with_one_line(tmp_path):
     result = run("reindex", "--seeds", tmp_path / "missing", "--index", tmp_path / "index")
     assert result.exit_code == 4

@@ -42,6 +42,24 @@ def test_changed_added_and_deleted_files_are_followed(small_index, small_collect
     assert titles(small_index, "beta") == []
 
 
+def test_a_reindex_of_named_paths_looks_at_those_files_only(small_index, small_collection):
+    write_article(small_collection, "cookies.md", **article_fields("Browser blocks trackers", "Now about trackers."))
+    write_article(small_collection, "new.md", **article_fields("Fresh story on satellites", "Orbit news."))
+    write_article(small_collection, "unnamed.md", **article_fields("Changed but not named", "Stays unseen."))
+    (small_collection / "beta.md").unlink()
+    outside = small_collection.parent / "outside.md"
+    write_article(small_collection.parent, "outside.md", **article_fields("Not in the folder"))
+    report = reindex(small_collection, small_index,
+                     only=["cookies.md", str(small_collection / "new.md"), "beta.md", str(outside), "nested/library.txt"])
+    assert (report.indexed, report.updated, report.removed, report.unchanged) == (1, 1, 1, 1)
+    assert [r.path for r in report.rejected] == [str(outside)]
+    assert titles(small_index, "satellites") == ["Fresh story on satellites"]
+    assert titles(small_index, "trackers") == ["Browser blocks trackers"]
+    assert titles(small_index, "beta") == [] and titles(small_index, "unseen") == []
+    full = reindex(small_collection, small_index)  # the next full scan finds the unnamed change
+    assert (full.indexed, full.updated, full.removed) == (1, 0, 0)
+
+
 def test_touched_file_with_same_content_is_not_reindexed(small_index, small_collection):
     path = small_collection / "ban.md"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))

@@ -96,11 +96,14 @@ def print_summary(report: ReindexReport) -> None:
               help="Largest share of articles a reindex may remove without --force.")
 @click.option("--watch", is_flag=True, help="Keep running: reindex about half a second after files change.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch, quiet):
+@click.argument("paths", nargs=-1, type=click.Path())
+def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch, quiet, paths):
     """Build the index or bring it up to date with the folder of articles.
 
     Only files that are new or changed since the last run are read (size and mtime, then a
-    content hash); files that are gone are removed; all of it is committed at once. A file
+    content hash); files that are gone are removed; all of it is committed at once. Given
+    PATHS (files below the seeds folder that were added, changed or deleted), only those are
+    looked at instead of the whole folder, as --watch does after each change. A file
     that is not an article is rejected with a one-line reason and never stops the others.
     Searches keep being answered from the previous index until the new one is complete. If
     the result would be empty for a folder with articles, or hold far fewer articles than
@@ -112,6 +115,7 @@ def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch,
       newsfinder reindex --seeds ../shared/corpus --index /tmp/corpus-index
       newsfinder reindex --full --json
       newsfinder reindex --watch
+      newsfinder reindex seeds/2024-03-01-new-article.md
 
     \b
     Exit statuses:
@@ -137,7 +141,8 @@ def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch,
             pass
         return
     try:
-        report = reindex(seeds, index, full=full, progress=ProgressLine(not quiet and not as_json), **options)
+        report = reindex(seeds, index, full=full, progress=ProgressLine(not quiet and not as_json),
+                         only=list(paths) or None, **options)
     except ReindexLocked as exc:
         fail(str(exc), EXIT_LOCKED)
     except UnsafeReindex as exc:

@@ -107,6 +107,7 @@ class SegmentScorer:
         if type(weighting) is not whoosh_scoring.BM25F:
             raise Unsupported("only Whoosh's BM25F is reproduced")
         self.searcher, self.postings, self.size, self.weighting = searcher, postings, size, weighting
+        self.scored_terms: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
 
     def empty(self) -> Scored:
         return Scored(np.zeros(self.size, bool), np.zeros(self.size))
@@ -121,7 +122,7 @@ class SegmentScorer:
         elif isinstance(query, AndNot) and top:
             result = self.and_not(query)
         elif type(query) is Or and query.minmatch in (0, 1, None) and query.scale is None:
-            result = self.union([self.evaluate(q, top=False) for q in query.subqueries])
+            result = self.union(query.subqueries)
         elif type(query) is And:
             result = self.intersection([self.evaluate(q, top=False) for q in query.subqueries])
         elif type(query) is Not:
@@ -135,16 +136,24 @@ class SegmentScorer:
         return result
 
     def term(self, query: Term) -> Scored:
+        result = self.empty()
+        docs, scores = self.term_scores(query)
+        result.mask[docs] = True
+        result.score[docs] = scores
+        return result
+
+    def term_scores(self, query: Term) -> tuple[np.ndarray, np.ndarray]:
+        """The term's documents and unboosted BM25 scores, computed once per query (a word's
+        field terms come back in its proximity phrases)."""
         name = query.fieldname
         if name not in self.postings.rows:
             raise Unsupported(f"no arrays for field {name}")
         text = self.searcher.schema[name].to_bytes(query.text)
-        result = self.empty()
-        docs, freqs = self.postings.term(name, text)
-        if len(docs):
-            result.mask[docs] = True
-            result.score[docs] = self.bm25(name, text, docs, freqs)
-        return result
+        key = (name, text)
+        if key not in self.scored_terms:
+            docs, freqs = self.postings.term(name, text)
+            self.scored_terms[key] = (docs, self.bm25(name, text, docs, freqs))
+        return self.scored_terms[key]
 
     def bm25(self, name: str, text: bytes, docs: np.ndarray, freqs: np.ndarray) -> np.ndarray:
         """Whoosh's scoring.bm25, term by term the same arithmetic, over arrays."""
@@ -156,11 +165,17 @@ class SegmentScorer:
         fl = self.postings.lengths(name)[docs]
         return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
 
-    def union(self, parts: list[Scored]) -> Scored:
+    def union(self, subqueries: list[Query]) -> Scored:
         result = self.empty()
-        for part in parts:
-            result.mask |= part.mask
-            result.score += part.score
+        for query in subqueries:
+            if type(query) is Term:  # the common case, a word in one field: add its postings in place
+                docs, scores = self.term_scores(query)
+                result.mask[docs] = True
+                result.score[docs] += scores * query.boost if query.boost != 1.0 else scores
+            else:
+                part = self.evaluate(query, top=False)
+                result.mask |= part.mask
+                result.score += part.score
         return result
 
     def intersection(self, parts: list[Scored]) -> Scored:

@@ -1,0 +1,61 @@
+"""A reindex that changes a few articles places only those in stories; the rest keep theirs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import article_fields, write_article
+from bench.relevance import STORY_PAIRS, story_pair_scores
+from indexer.build import REGROUP_SHARE, reindex
+from indexer.layout import open_build
+from indexer.stories import read_stories
+
+
+def grouping(index_dir) -> dict[str, str]:
+    build, ix = open_build(index_dir)
+    return read_stories(build, ix.latest_generation())
+
+
+def test_a_new_report_joins_the_story_it_reports(seeds, index_dir):
+    for n in range(150):
+        write_article(seeds, f"other{n}.md", **article_fields(f"Unrelated item number {n} about gardening",
+                                                              "Tomatoes and basil", publishedDateTime="2023-03-01T10:00:00Z"))
+    write_article(seeds, "leak1.md", **article_fields(
+        "Power Apps portals expose 38 million records", "Misconfigured portals leaked contact tracing data",
+        publishedDateTime="2021-08-23T10:00:00Z", provider={"name": "Wired"}))
+    reindex(seeds, index_dir)
+    before = grouping(index_dir)
+    write_article(seeds, "leak2.md", **article_fields(
+        "38 million records exposed by Power Apps portals", "Contact tracing data leaked by misconfigured portals",
+        publishedDateTime="2021-08-24T09:00:00Z", provider={"name": "The Register"}))
+    write_article(seeds, "garden.md", **article_fields("Planting tulips in autumn", "Bulbs need cold",
+                                                       publishedDateTime="2021-08-24T09:00:00Z"))
+    report = reindex(seeds, index_dir)
+    assert report.indexed == 2 and 2 <= REGROUP_SHARE * report.docs
+    after = grouping(index_dir)
+    assert after["leak2"] == after["leak1"] == before["leak1"]
+    assert after["garden"] == "garden"
+    assert {k: v for k, v in after.items() if k in before} == before
+
+
+def test_adding_articles_back_one_reindex_later_groups_them_as_well_as_a_full_pass(corpus_dir, tmp_path):
+    pairs = json.loads(STORY_PAIRS.read_text(encoding="utf-8"))
+    held_back = sorted({p["b"] for p in pairs if p["same_story"]})[:40]
+    seeds, index = tmp_path / "seeds", tmp_path / "index"
+    shutil.copytree(corpus_dir, seeds)
+    parked = tmp_path / "parked"
+    parked.mkdir()
+    for doc_id in held_back:
+        for path in seeds.glob(f"{doc_id}.*"):
+            shutil.move(path, parked / path.name)
+    reindex(seeds, index)
+    before = grouping(index)
+    for path in parked.iterdir():
+        shutil.move(path, seeds / path.name)
+    report = reindex(seeds, index)
+    assert report.indexed == len(held_back) <= REGROUP_SHARE * report.docs
+    after = grouping(index)
+    assert {k: v for k, v in after.items() if k in before} == before  # nobody else moved
+    precision, recall = story_pair_scores(after)
+    assert precision >= 0.90 and recall >= 0.60  # the full pass measures 0.944 and 0.630
