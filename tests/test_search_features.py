@@ -277,3 +277,19 @@ def test_results_link_to_their_article_page(features):
 def test_totals_are_exact_and_pages_counted(features):
     body = search(features, q="beta OR privacy OR sorcerer", per_page=2, collapse="none")
     assert (body["total"], body["total_is_estimate"], body["total_pages"]) == (5, False, 3)
+
+
+def test_highlighting_tokens_are_the_analyzers_tokens_on_the_whole_corpus(corpus_dir):
+    from indexer.articles import iter_article_paths, parse_article
+    from webapp.snippets import ANALYZER, TOKENS
+
+    def tokens(source, text):
+        return [(t.text, t.startchar, t.endchar, t.stopped) for t in source(text, chars=True, mode="query", removestops=False)]
+
+    texts = 0
+    for relative in iter_article_paths(corpus_dir):
+        article = parse_article(corpus_dir, relative)
+        for text in (article.title, article.excerpt):
+            assert tokens(TOKENS, text) == tokens(ANALYZER, text), (relative, text)
+            texts += 1
+    assert texts > 4000

@@ -16,8 +16,7 @@ FACET_NAMES = ("topic", "provider", "type", "year")
 
 def count_values(snapshot, name: str, selected: np.ndarray, collapse: bool) -> np.ndarray:
     facet = snapshot.facets[name]
-    chosen = selected[facet.pair_docs]
-    docs, codes = facet.pair_docs[chosen], facet.pair_codes[chosen]
+    docs, codes = facet.values_of(np.flatnonzero(selected))
     size = len(facet.labels)
     if not collapse or not len(docs):
         return np.bincount(codes, minlength=size)

@@ -37,6 +37,19 @@ class FacetField:
 
     def __post_init__(self):
         self.lookup = {label.lower(): code for code, label in enumerate(self.labels)}
+        # The same pairs by document (CSR), so a query's counts cost its matches, not the index.
+        by_doc = np.argsort(self.pair_docs, kind="stable")
+        self.doc_codes = self.pair_codes[by_doc]
+        size = int(self.pair_docs.max()) + 2 if len(self.pair_docs) else 1
+        self.doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(self.pair_docs, minlength=size))])
+
+    def values_of(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, value code) pairs of ``docs``."""
+        docs = docs[docs < len(self.doc_indptr) - 1]
+        starts = self.doc_indptr[docs]
+        counts = self.doc_indptr[docs + 1] - starts
+        flat = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+        return np.repeat(docs, counts), self.doc_codes[flat]
 
     def codes_for(self, values: list[str]) -> list[int]:
         return [self.lookup[v.strip().lower()] for v in values if v.strip().lower() in self.lookup]
