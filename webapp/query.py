@@ -22,6 +22,7 @@ from webapp.ranking import FIELD_BOOSTS, PHRASE_BOOSTS, PHRASE_SLOP
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 32
 MAX_EXPANSIONS = 50
+CLAUSE_CACHE = 10_000
 # Field prefixes readers may use, and the index field each one searches.
 FIELD_ALIASES = {"title": "title", "excerpt": "excerpt", "topic": "topics", "topics": "topics",
                  "provider": "provider", "body": "body"}
@@ -133,6 +134,7 @@ class QueryParser:
         self.parser = qparser.MultifieldParser(list(TEXT_FIELDS), self.schema, fieldboosts=FIELD_BOOSTS)
         self.parser.remove_plugin_class(qparser.FieldsPlugin)
         self.parser.add_plugin(qparser.FieldsPlugin(remove_unknown=True))
+        self.clauses: dict[str, Clause] = {}
 
     def parse(self, text: str) -> ParsedQuery:
         text = " ".join((text or "").split())[:MAX_QUERY_CHARS]
@@ -147,8 +149,18 @@ class QueryParser:
             parsed.whole = self.cap_expansions(self.rename_fields(whole))[0]
             return parsed
         for token in tokens:
-            parsed.clauses.append(self.clause(token))
+            parsed.clauses.append(self.cached_clause(token))
         return parsed
+
+    def cached_clause(self, token: str) -> Clause:
+        """Clauses are not changed once made, and words recur across queries far more than
+        queries do: each is parsed (and spell-checked) once per index generation."""
+        clause = self.clauses.get(token)
+        if clause is None:
+            if len(self.clauses) >= CLAUSE_CACHE:
+                self.clauses.clear()
+            clause = self.clauses[token] = self.clause(token)
+        return clause
 
     def parse_text(self, text: str) -> Query:
         try:
