@@ -168,7 +168,7 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
         linked[a].add(b)
         linked[b].add(a)
     story = [-1] * len(items)
-    centroids: list[dict[str, float]] = []
+    centroids: list[Centroid] = []
     outlets: list[set[str]] = []
     order = sorted(range(len(items)), key=lambda n: (items[n].published is None, items[n].published or 0, items[n].id))
     for number in order:
@@ -182,10 +182,10 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
         chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to)
         if chosen < 0:
             chosen = len(centroids)
-            centroids.append({})
+            centroids.append(Centroid())
             outlets.append(set())
         story[number] = chosen
-        add_to_centroid(centroids[chosen], vectors[number])
+        centroids[chosen].add(vectors[number])
         if provider:
             outlets[chosen].add(provider)
     first_id: dict[int, str] = {}
@@ -208,11 +208,11 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     codes: dict[str, int] = {}
     story = [codes.setdefault(key, len(codes)) if key else -1 for key in keys]
     key_of = list(codes)
-    centroids: list[dict[str, float]] = [{} for _ in codes]
+    centroids: list[Centroid] = [Centroid() for _ in codes]
     outlets: list[set[str]] = [set() for _ in codes]
     for number, code in enumerate(story):
         if code >= 0:
-            add_to_centroid(centroids[code], vectors[number])
+            centroids[code].add(vectors[number])
             if items[number].provider:
                 outlets[code].add(items[number].provider)
     limit = max(2, MAX_SHARED_DF * n)
@@ -236,11 +236,11 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
         chosen = pick_story(number, vectors, story, centroids, neighbours, linked[number], open_to)
         if chosen < 0:
             chosen = len(centroids)
-            centroids.append({})
+            centroids.append(Centroid())
             outlets.append(set())
             key_of.append(item.id)
         story[number] = chosen
-        add_to_centroid(centroids[chosen], vectors[number])
+        centroids[chosen].add(vectors[number])
         if item.provider:
             outlets[chosen].add(item.provider)
         story_of[item.id] = key_of[chosen]
@@ -258,7 +258,7 @@ def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -
             return story[other]
     best, best_score = -1, 0.0
     for candidate in {story[n] for n in neighbours if open_to(story[n])}:
-        score = cosine(vectors[number], unit(centroids[candidate]))
+        score = centroids[candidate].cosine(vectors[number])
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score
     if best >= 0:
@@ -273,9 +273,21 @@ def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -
     return best
 
 
-def add_to_centroid(centroid: dict[str, float], vector: dict[str, float]) -> None:
-    for term, value in vector.items():
-        centroid[term] = centroid.get(term, 0.0) + value
+class Centroid(dict):
+    """A story's summed report vectors, keeping its squared length as reports join, so the
+    cosine with it costs one pass over the (short) article vector."""
+
+    norm_sq = 0.0
+
+    def add(self, vector: dict[str, float]) -> None:
+        for term, value in vector.items():
+            old = self.get(term, 0.0)
+            self[term] = old + value
+            self.norm_sq += (old + value) ** 2 - old * old
+
+    def cosine(self, vector: dict[str, float]) -> float:
+        """Cosine with a unit ``vector``."""
+        return sum(v * self.get(t, 0.0) for t, v in vector.items()) / (math.sqrt(max(self.norm_sq, 0.0)) or 1.0)
 
 
 def unit(vector: dict[str, float]) -> dict[str, float]:

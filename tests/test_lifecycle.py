@@ -4,6 +4,7 @@ checked swaps, watch mode and schema versions."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from indexer.build import reindex
 from indexer.layout import BUILDS, current_build, read_meta
+from bench.soak import worker_pids
 from tests.conftest import PROJECT_DIR, article_fields, get_json, write_article
 
 
@@ -107,6 +109,29 @@ def test_a_reindex_killed_at_any_moment_leaves_the_served_index_intact(start_ser
     assert finished.returncode == 0, finished.stderr
     wait_for(lambda: total(server, "zeppelin") == 1, timeout=5)
     assert len(list((index / BUILDS).iterdir())) <= 2  # the killed build's files were removed
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_parallel_build_leaves_no_worker_running(corpus_copy, tmp_path):
+    index = tmp_path / "index"
+    command = [sys.executable, "-m", "webapp.cli", "reindex", "-q", "--seeds", str(corpus_copy), "--index", str(index)]
+    env = {**os.environ, "NEWSFINDER_PARALLEL_FROM": "100"}  # the corpus copy's 800 articles build in parallel
+    victim = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    wait_for(lambda: len(workers.extend(worker_pids(victim.pid)) or set(workers)) >= 2, timeout=30)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    wait_for(lambda: not any(alive(pid) for pid in set(workers)), timeout=5)
+    finished = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert read_meta(current_build(index))["docs"] == 800
+    assert len(list((current_build(index)).glob("*.nfpostings"))) == 2  # one segment per worker
 
 
 def test_a_second_reindex_is_refused_while_one_runs(corpus_copy, tmp_path):
