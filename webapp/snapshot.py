@@ -88,9 +88,17 @@ def year_facet(published: np.ndarray, live: np.ndarray) -> FacetField:
     return FacetField(labels, known.astype(np.int64), codes)
 
 
+def column_values(reader, name: str, translate: bool = True) -> list:
+    """A column's value for every document number, read a segment at a time (a multi-segment
+    reader's lookups per document cost several times more)."""
+    values: list = []
+    for leaf, _ in reader.leaf_readers():
+        values.extend(leaf.column_reader(name, translate=translate))
+    return values
+
+
 def published_seconds(reader, size: int) -> np.ndarray:
-    raw = reader.column_reader("published", translate=False)
-    longs = np.fromiter((raw[n] for n in range(size)), dtype=np.uint64, count=size)
+    longs = np.array(column_values(reader, "published", translate=False), dtype=np.uint64)
     seconds = (longs.astype(np.float64) - EPOCH_LONG) / 1e6
     seconds[longs == MISSING_LONG] = np.nan
     return seconds
@@ -102,9 +110,16 @@ class Vocabulary:
     def __init__(self, reader, fieldname: str = "words"):
         self.reader = reader
         self.fieldname = fieldname
-        terms = [(t.decode("utf-8"), info.doc_frequency()) for t, info in reader.iter_field(fieldname)]
-        self.words = [w for w, _ in terms]
-        self.frequency = [f for _, f in terms]
+        # Each segment's terms in one sequential pass: a multi-segment reader's merged walk
+        # looks every term up in every segment (seconds at 100,000 articles).
+        frequency: dict[str, int] = {}
+        for leaf, _ in reader.leaf_readers():
+            if fieldname in leaf.schema:
+                for term, info in leaf.iter_field(fieldname):
+                    word = term.decode("utf-8")
+                    frequency[word] = frequency.get(word, 0) + info.doc_frequency()
+        self.words = sorted(frequency)
+        self.frequency = [frequency[w] for w in self.words]
 
     def doc_frequency(self, word: str) -> int:
         i = bisect.bisect_left(self.words, word)
@@ -137,14 +152,12 @@ class IndexSnapshot:
         self.size = reader.doc_count_all()
         self.generation = reader.generation()
         self.live = np.ones(self.size, dtype=bool)
-        if reader.has_deletions():
-            for docnum in range(self.size):
-                self.live[docnum] = not reader.is_deleted(docnum)
+        for leaf, base in reader.leaf_readers():
+            deleted = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
+            self.live[base + deleted] = False
         self.doc_count = int(self.live.sum())
-        ids = reader.column_reader("id")
-        self.ids = [ids[n] for n in range(self.size)]
-        quality = reader.column_reader("quality")
-        self.quality = np.fromiter((quality[n] for n in range(self.size)), dtype=np.float64, count=self.size)
+        self.ids = column_values(reader, "id")
+        self.quality = np.array(column_values(reader, "quality"), dtype=np.float64)
         self.published = published_seconds(reader, self.size)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest = float(known.max()) if len(known) else 0.0
