@@ -22,7 +22,8 @@ QUERIES = [
     "diablo 4 release date", "how do mounts work", "best sorcerer build", "power apps data leak",
     "open beta queue times", "necromancr", "sorc* build", "title:diablo beta", "topic:power apps copilot",
     "-diablo beta", "provider:ign diablo", "diablo OR dataverse", "diablo AND NOT beta", "the",
-    "modern look for model-driven apps", "collector's edition", "4",
+    "modern look for model-driven apps", "collector's edition", "4", "(beta ANDNOT diablo) OR sorcerer",
+    "open beta -diablo -queue",
 ]
 
 

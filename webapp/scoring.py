@@ -119,19 +119,19 @@ class SegmentScorer:
             result = self.term(query)
         elif isinstance(query, AndMaybe) and top:
             return self.with_bonus(query)
-        elif isinstance(query, AndNot) and top:
-            result = self.and_not(query)
+        elif type(query) is AndNot:
+            result = self.and_not(query, top)
         elif type(query) is Or and query.minmatch in (0, 1, None) and query.scale is None:
             result = self.union(query.subqueries)
         elif type(query) is And:
             result = self.intersection([self.evaluate(q, top=False) for q in query.subqueries])
         elif type(query) is Not:
             result = self.inverse(query)
-        elif type(query) is AndNot:
-            result = self.and_not(query)
         else:
             raise Unsupported(type(query).__name__)
         if query.boost != 1.0:
+            if result.bonuses:
+                raise Unsupported("a boosted clause with proximity bonuses")
             result.score = result.score * query.boost
         return result
 
@@ -194,10 +194,13 @@ class SegmentScorer:
         mask = ~self.evaluate(query.query, top=False).mask
         return Scored(mask, mask.astype(np.float64))
 
-    def and_not(self, query: AndNot) -> Scored:
-        kept = self.evaluate(query.a, top=True)
+    def and_not(self, query: AndNot, top: bool) -> Scored:
+        kept = self.evaluate(query.a, top=top)
         excluded = self.evaluate(query.b, top=False)
         kept.mask &= ~excluded.mask
+        kept.score[~kept.mask] = 0.0  # it may yet be added into an Or
+        for bonus in kept.bonuses:
+            bonus.upper[~kept.mask] = 0.0
         return kept
 
     def with_bonus(self, query: AndMaybe) -> Scored:
