@@ -3,6 +3,8 @@ suggestions and article pages: on small fixtures and on the real corpus."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from indexer.build import reindex
@@ -196,6 +198,21 @@ def test_half_life_favours_recent_articles_and_explain_shows_why(features):
         parts = hit["explain"]
         assert parts["score"] == pytest.approx(parts["text"] * parts["quality_factor"] * parts["recency_factor"], rel=1e-3)
     assert {h["explain"]["recency_factor"] for h in plain["hits"]} == {1.0}
+    assert {h["explain"]["story_factor"] for h in plain["hits"]} == {1.0}  # only when collapsing
+
+
+def test_a_story_many_outlets_report_outranks_a_lone_report_as_relevant(corpus_client):
+    """With collapsing on, each matching report of a story adds evidence (story_factor)."""
+    body = corpus_client.get("/api/search?q=diablo+4+delayed&explain=true").get_json()
+    top = body["hits"][0]
+    assert top["story"]["more"] >= 5
+    assert top["explain"]["story_factor"] == pytest.approx(1 + 0.1 * math.log(top["story"]["more"] + 1), rel=1e-3)
+    lone = [h for h in body["hits"] if h["story"]["more"] == 0]
+    assert lone and all(h["explain"]["story_factor"] == 1.0 for h in lone)
+    for hit in body["hits"]:
+        parts = hit["explain"]
+        product = parts["text"] * parts["quality_factor"] * parts["recency_factor"] * parts["story_factor"]
+        assert parts["score"] == pytest.approx(product, rel=1e-3)
 
 
 # Highlighting and snippets

@@ -81,8 +81,9 @@ HIT = {
         "story": {"type": "object", "required": ["more", "reports"],
                   "properties": {"more": {"type": "integer", "minimum": 0},
                                  "reports": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}}},
-        "explain": {"type": "object", "required": ["text", "quality_factor", "recency_factor", "score"],
-                    "properties": {k: {"type": "number"} for k in ("text", "quality_factor", "recency_factor", "score")}},
+        "explain": {"type": "object", "required": ["text", "quality_factor", "recency_factor", "story_factor", "score"],
+                    "properties": {k: {"type": "number"} for k in ("text", "quality_factor", "recency_factor",
+                                                                    "story_factor", "score")}},
     },
 }
 

@@ -29,7 +29,15 @@ from webapp.facets import facet_counts
 from webapp.filters import Filters, combine, filter_masks
 from webapp.query import Clause, ParsedQuery, QueryParser, stopword_query
 from webapp.scoring import PendingBonus, Unsupported, score_segments
-from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT, order_head, order_hits, quality_factor, recency_factor
+from webapp.ranking import (
+    DEFAULT_QUALITY_CAP,
+    DEFAULT_QUALITY_WEIGHT,
+    order_head,
+    order_hits,
+    quality_factor,
+    recency_factor,
+    story_factor,
+)
 from webapp.snapshot import IndexSnapshot
 from webapp.snippets import highlight_text, plain_text
 
@@ -159,21 +167,23 @@ class SearchEngine:
         docs = matches.docs[keep]
         qf = quality_factor(snapshot.quality[docs], self.quality_weight, self.quality_cap)
         rf = recency_factor(snapshot.published[docs], snapshot.newest, request.half_life)
+        sf = story_factor(snapshot.story[docs]) if request.collapse else np.ones(len(docs))
         sort = request.sort if matches.matching != "none" or request.sort != "relevance" else "date"
         offset = (request.page - 1) * request.per_page
-        text, order, leaders = settle_top(snapshot, request, matches, keep, qf * rf, sort, offset + request.per_page)
-        scores = text * qf * rf
+        text, order, leaders = settle_top(snapshot, request, matches, keep, qf * rf * sf, sort, offset + request.per_page)
+        scores = text * qf * rf * sf
         page = leaders[offset : offset + request.per_page]
         terms = highlight_terms(matches.query, snapshot)
         hits = []
         for position in page:
             hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms)
             if request.collapse:
-                members = story_members(snapshot, request, matches, keep, qf * rf, sort, position)
+                members = story_members(snapshot, request, matches, keep, qf * rf * sf, sort, position)
                 hit["story"] = story_json(snapshot, docs[members])
             if request.explain:
                 hit["explain"] = {"text": round(float(text[position]), 4), "quality_factor": round(float(qf[position]), 4),
-                                  "recency_factor": round(float(rf[position]), 4), "score": hit["score"]}
+                                  "recency_factor": round(float(rf[position]), 4),
+                                  "story_factor": round(float(sf[position]), 4), "score": hit["score"]}
             hits.append(hit)
         total = count_stories(snapshot.story[docs]) if request.collapse else len(docs)
         return {
