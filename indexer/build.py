@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
@@ -373,7 +374,7 @@ def update_stories(ix, build: Path, touched: set[str] | None = None) -> None:
 def regroup_touched(reader, previous: dict[str, str], touched: set[str]) -> dict[str, str]:
     """Place the added and changed articles among the stories of the articles published
     around them that share a distinctive word with them (and those stories' other reports)."""
-    days = PublishedDays(reader)
+    days = published_days(reader)
     changed = sorted(d for d in (live_docnum(reader, doc_id) for doc_id in touched) if d is not None)
     changed_items = [stored_story_input(reader, d) for d in changed]
     n = reader.doc_count()
@@ -381,14 +382,14 @@ def regroup_touched(reader, previous: dict[str, str], touched: set[str]) -> dict
     limit = max(2, MAX_SHARED_DF * n)
     sharing: set[int] = set()
     for item, docnum in zip(changed_items, changed):
-        if days[docnum] is None:
+        if np.isnan(days[docnum]):
             continue
         for term in weighted_terms(item):
             if df[term] <= limit:
                 for field in ("title", "excerpt"):
                     if (field, term) in reader:
-                        sharing.update(d for d in reader.postings(field, term).all_ids()
-                                       if days[d] is not None and abs(days[d] - days[docnum]) <= WINDOW_DAYS)
+                        ids = np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int64)
+                        sharing.update(ids[np.abs(days[ids] - days[docnum]) <= WINDOW_DAYS].tolist())
     sharing.difference_update(changed)
     nearby_items = [stored_story_input(reader, d) for d in sorted(sharing)]
     # A candidate story's centroid needs its other reports too.
@@ -418,15 +419,11 @@ class DocFrequencies(dict):
         return value
 
 
-class PublishedDays(dict):
-    """Days since 1970 of a document's publication (None without a date), read when asked:
-    a placement looks at a few thousand of the collection's documents, not all of them."""
-
-    def __init__(self, reader):
-        super().__init__()
-        self.column = reader.column_reader("published", translate=False)
-
-    def __missing__(self, docnum: int) -> float | None:
-        value = self.column[docnum]
-        self[docnum] = None if value == MISSING_DATE else (value - EPOCH_LONG) / 86_400e6
-        return self[docnum]
+def published_days(reader) -> np.ndarray:
+    """Days since 1970 of every document's publication (NaN without a date), read a segment at
+    a time (a multi-segment reader's lookups per document cost several times more)."""
+    longs = np.array([value for leaf, _ in reader.leaf_readers()
+                      for value in leaf.column_reader("published", translate=False)], dtype=np.uint64)
+    days = (longs.astype(np.float64) - EPOCH_LONG) / 86_400e6
+    days[longs == MISSING_DATE] = np.nan
+    return days

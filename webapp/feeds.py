@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request
 
-from webapp import safe_link
+from webapp.app import safe_link
 from webapp.params import BadParameter, search_request
 
 bp = Blueprint("feeds", __name__)
