@@ -304,15 +304,16 @@ def live_docnum(reader, doc_id: str) -> int | None:
 
 
 def article_relative_path(seeds_dir: Path, path: str) -> str | None:
-    """``path`` (absolute, or relative to the seeds folder) as the walk would name it, or None
-    for a file the walk would skip (outside the folder, hidden, not an article name)."""
+    """``path`` as the walk would name it, or None for a file the walk would skip (outside
+    the folder, hidden, not an article name). A relative path is taken from the current
+    folder, as a shell gives it, or else from the seeds folder."""
     root = os.path.abspath(seeds_dir)
-    full = os.path.abspath(os.path.join(root, path))
-    relative = os.path.relpath(full, root)
-    parts = relative.split(os.sep)
-    if relative.startswith(os.pardir) or any(part.startswith(".") for part in parts) or not is_article_name(parts[-1]):
-        return None
-    return relative
+    for full in (os.path.abspath(path), os.path.abspath(os.path.join(root, path))):
+        relative = os.path.relpath(full, root)
+        parts = relative.split(os.sep)
+        if not (relative.startswith(os.pardir) or any(p.startswith(".") for p in parts) or not is_article_name(parts[-1])):
+            return relative
+    return None
 
 
 def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:

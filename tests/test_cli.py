@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.conftest import PROJECT_DIR, lock_held_elsewhere
+from tests.conftest import PROJECT_DIR, article_fields, lock_held_elsewhere, write_article
 from webapp.cli import main
 
 
@@ -36,11 +36,17 @@ def test_reindex_json_report(small_collection, index_dir):
     assert (report["indexed"], report["docs"], report["rejected"]) == (4, 4, [])
 
 
-def test_reindex_of_named_files(small_index, small_collection):
+def test_reindex_of_named_files(small_index, small_collection, monkeypatch):
     (small_collection / "cookies.md").unlink()
     result = run("reindex", "--json", "--seeds", small_collection, "--index", small_index, small_collection / "cookies.md")
     report = json.loads(result.output)
     assert (report["removed"], report["unchanged"], report["docs"]) == (1, 0, 3)
+    # a path relative to the current folder, as the shell completes it
+    monkeypatch.chdir(small_collection.parent)
+    write_article(small_collection, "beta.md", **article_fields("Closed beta instead", "Changed."))
+    result = run("reindex", "--json", "--seeds", "seeds", "--index", small_index, "seeds/beta.md")
+    report = json.loads(result.output)
+    assert (report["updated"], report["rejected"], report["docs"]) == (1, [], 3)
 
 
 def test_missing_seeds_folder_exits_4_with_one_line(tmp_path):
