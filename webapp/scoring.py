@@ -36,6 +36,7 @@ class SegmentPostings:
 
     def __init__(self, arrays: dict[str, np.ndarray]):
         self.arrays = arrays
+        self.norms: dict[tuple, np.ndarray] = {}  # per field and statistics, see length_norms
         self.rows: dict[str, dict[bytes, int]] = {}
         for name in FIELDS:
             if f"{name}.indptr" not in arrays:
@@ -158,12 +159,21 @@ class SegmentScorer:
     def bm25(self, name: str, text: bytes, docs: np.ndarray, freqs: np.ndarray) -> np.ndarray:
         """Whoosh's scoring.bm25, term by term the same arithmetic, over arrays."""
         idf = self.searcher.idf(name, text)
+        k1 = self.weighting.K1
+        tf = freqs.astype(np.float64)
+        return idf * ((tf * (k1 + 1)) / (tf + self.length_norms(name)[docs]))
+
+    def length_norms(self, name: str) -> np.ndarray:
+        """K1 * ((1 - B) + B * fl / avgfl) for every document: the part of bm25 that depends
+        on the document alone, kept with the segment while the collection statistics hold."""
         avgfl = self.searcher.avg_field_length(name) or 1
         b = self.weighting._field_B.get(name, self.weighting.B)
         k1 = self.weighting.K1
-        tf = freqs.astype(np.float64)
-        fl = self.postings.lengths(name)[docs]
-        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+        key = (name, avgfl, b, k1)
+        norms = self.postings.norms.get(key)
+        if norms is None:
+            norms = self.postings.norms[key] = k1 * ((1 - b) + b * self.postings.lengths(name) / avgfl)
+        return norms
 
     def union(self, subqueries: list[Query]) -> Scored:
         result = self.empty()
@@ -179,10 +189,10 @@ class SegmentScorer:
         return result
 
     def intersection(self, parts: list[Scored]) -> Scored:
+        """Every part is this evaluation's own, fresh result: the first is reused in place."""
         if not parts:
             return self.empty()
-        mask = parts[0].mask.copy()
-        score = parts[0].score.copy()
+        mask, score = parts[0].mask, parts[0].score
         for part in parts[1:]:
             mask &= part.mask
             score += part.score
