@@ -158,6 +158,9 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
     """
     if not items:
         return {}
+    # Numbered oldest first (then by id), so that ties between equally good candidates are
+    # broken the same way whatever order the index returns the articles in.
+    items = sorted(items, key=date_order)
     vectors, df = tfidf_vectors(items)
     neighbours: dict[int, set[int]] = defaultdict(set)
     for a, b in candidate_pairs(items, vectors, df):
@@ -170,7 +173,7 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
     story = [-1] * len(items)
     centroids: list[Centroid] = []
     outlets: list[set[str]] = []
-    order = sorted(range(len(items)), key=lambda n: (items[n].published is None, items[n].published or 0, items[n].id))
+    order = range(len(items))
     for number in order:
         # An outlet reports a story once; a second piece from it the same week is another
         # story (its "best Druid build" beside its "best Sorcerer build").
@@ -195,6 +198,10 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
     return {items[n].id: first_id[story[n]] for n in range(len(items))}
 
 
+def date_order(item: StoryInput) -> tuple:
+    return (item.published is None, item.published or 0, item.id)
+
+
 def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: list[StoryInput],
                   df: Counter, n: int) -> dict[str, str]:
     """The grouping after ``changed`` articles were added or rewritten (removed ones are simply
@@ -202,6 +209,7 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     of the ``nearby`` articles (those published around it, already grouped) by the rules of
     group_stories, or starts its own. Weights use the collection's document frequencies ``df``."""
     story_of = dict(previous)
+    nearby, changed = sorted(nearby, key=date_order), sorted(changed, key=date_order)
     items = nearby + changed
     vectors = [unit(tfidf(weighted_terms(item), df, n)) for item in items]
     keys = [story_of.get(item.id) for item in nearby] + [None] * len(changed)
@@ -220,7 +228,7 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     for a, b in related_links(items):
         linked[a].add(b)
         linked[b].add(a)
-    order = sorted(range(len(nearby), len(items)), key=lambda k: (items[k].published is None, items[k].published or 0))
+    order = range(len(nearby), len(items))
     for number in order:
         item = items[number]
         if item.published is None:
