@@ -310,3 +310,26 @@ def test_highlighting_tokens_are_the_analyzers_tokens_on_the_whole_corpus(corpus
             assert tokens(TOKENS, text) == tokens(ANALYZER, text), (relative, text)
             texts += 1
     assert texts > 4000
+
+
+def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_dir):
+    """mark_whole is a shortcut for Whoosh's highlighter on whole texts: same HTML."""
+    import random
+
+    from whoosh import highlight
+
+    from indexer.articles import iter_article_paths, parse_article
+    from webapp.snippets import ANALYZER, MarkFormatter, mark_whole, merge_adjacent_marks
+
+    rng = random.Random(7)
+    checked = 0
+    for relative in iter_article_paths(corpus_dir):
+        article = parse_article(corpus_dir, relative)
+        for text in (article.title, article.excerpt):
+            words = [t.text for t in ANALYZER(text, removestops=False)]
+            for terms in (frozenset(rng.sample(words, min(2, len(words)))), frozenset(words[:1] + ["the", "zzz"])):
+                whoosh_html = highlight.highlight(text, terms, ANALYZER, highlight.WholeFragmenter(charlimit=None),
+                                                  MarkFormatter(), top=2)
+                assert mark_whole(text, terms) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
+                checked += 1
+    assert checked > 8000

@@ -75,15 +75,31 @@ def highlight_text(text: str, terms: frozenset[str], whole: bool = False) -> str
         return ""
     if terms:
         whole = whole or len(text) <= SNIPPET_CHARS
-        fragmenter = (
-            highlight.WholeFragmenter(charlimit=None)
-            if whole
-            else highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=90, charlimit=None)
-        )
-        marked = merge_adjacent_marks(highlight.highlight(text, terms, TOKENS, fragmenter, MarkFormatter(), top=2))
+        if whole:
+            marked = mark_whole(text, terms)
+        else:
+            fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=90, charlimit=None)
+            marked = merge_adjacent_marks(highlight.highlight(text, terms, TOKENS, fragmenter, MarkFormatter(), top=2))
         if marked:
             return marked if whole or len(text) <= SNIPPET_CHARS else with_ellipses(marked, text)
     return escape(text if whole else crop(text), quote=False)
+
+
+def mark_whole(text: str, terms: frozenset[str]) -> str:
+    """What Whoosh's highlighter gives for a whole text (WholeFragmenter, MarkFormatter, then
+    merge_adjacent_marks), in one pass over the tokens: titles and most excerpts, ten of
+    each per page, are whole. tests/test_search_features.py checks it against Whoosh's
+    highlighter on every corpus title and excerpt."""
+    pieces, done = [], 0
+    for token in TOKENS(text, removestops=False):
+        if token.text in terms:
+            pieces.append(escape(text[done:token.startchar], quote=False))
+            pieces.append(f"<mark>{escape(text[token.startchar:token.endchar], quote=False)}</mark>")
+            done = token.endchar
+    if not pieces:
+        return ""  # as Whoosh: a text without a match has no fragment
+    pieces.append(escape(text[done:], quote=False))
+    return merge_adjacent_marks("".join(pieces))
 
 
 def with_ellipses(marked: str, text: str) -> str:
