@@ -22,7 +22,6 @@ from typing import Callable, Iterator
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.reading import TermNotFound
-from whoosh.util.times import datetime_to_long
 
 from indexer.articles import (
     ArticleError,
@@ -50,7 +49,7 @@ from indexer.layout import (
 )
 from indexer.postings import write_missing_postings
 from indexer.workers import die_with_parent
-from indexer.schema import SCHEMA_VERSION, article_document, build_schema
+from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
     MAX_SHARED_DF,
     WINDOW_DAYS,
@@ -74,8 +73,6 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 # changes regroup the collection (the rules are the same; the full pass also settles stories
 # that the changes would have merged or split long ago).
 REGROUP_SHARE = 0.02
-EPOCH_LONG = datetime_to_long(dt.datetime(1970, 1, 1))
-MISSING_DATE = 2**64 - 1
 
 die_with_parent()
 
@@ -375,7 +372,7 @@ def update_stories(ix, build: Path, touched: set[str] | None = None) -> None:
 def regroup_touched(reader, previous: dict[str, str], touched: set[str]) -> dict[str, str]:
     """Place the added and changed articles among the stories of the articles published
     around them that share a distinctive word with them (and those stories' other reports)."""
-    days = published_days(reader)
+    days = published_seconds(reader) / 86_400  # days since 1970, NaN without a date
     changed = sorted(d for d in (live_docnum(reader, doc_id) for doc_id in touched) if d is not None)
     changed_items = [stored_story_input(reader, d) for d in changed]
     n = reader.doc_count()
@@ -420,11 +417,3 @@ class DocFrequencies(dict):
         return value
 
 
-def published_days(reader) -> np.ndarray:
-    """Days since 1970 of every document's publication (NaN without a date), read a segment at
-    a time (a multi-segment reader's lookups per document cost several times more)."""
-    longs = np.array([value for leaf, _ in reader.leaf_readers()
-                      for value in leaf.column_reader("published", translate=False)], dtype=np.uint64)
-    days = (longs.astype(np.float64) - EPOCH_LONG) / 86_400e6
-    days[longs == MISSING_DATE] = np.nan
-    return days

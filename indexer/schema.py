@@ -7,11 +7,15 @@ holds everything a result needs to be shown, so a hit never goes back to the fil
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+import numpy as np
+
 from whoosh.analysis import RegexTokenizer, LowercaseFilter, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.util.times import datetime_to_long
 
 from indexer.articles import Article
 
@@ -83,3 +87,26 @@ def article_document(article: Article, fingerprint: str) -> dict[str, Any]:
     if article.published is not None:
         doc["published"] = article.published
     return doc
+
+
+# How the published column reads back: Whoosh stores a DATETIME as microseconds since year 1,
+# and the largest 64-bit value for "no date".
+EPOCH_LONG = datetime_to_long(dt.datetime(1970, 1, 1))
+MISSING_LONG = 2**64 - 1
+
+
+def column_values(reader, name: str, translate: bool = True) -> list:
+    """A column's value for every document number, read a segment at a time (a multi-segment
+    reader's lookups per document cost several times more)."""
+    values: list = []
+    for leaf, _ in reader.leaf_readers():
+        values.extend(leaf.column_reader(name, translate=translate))
+    return values
+
+
+def published_seconds(reader) -> np.ndarray:
+    """Seconds since 1970 of every document's publication (NaN without a date)."""
+    longs = np.array(column_values(reader, "published", translate=False), dtype=np.uint64)
+    seconds = (longs.astype(np.float64) - EPOCH_LONG) / 1e6
+    seconds[longs == MISSING_LONG] = np.nan
+    return seconds

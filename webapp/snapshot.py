@@ -16,14 +16,12 @@ from pathlib import Path
 
 import numpy as np
 from whoosh.support.levenshtein import damerau_levenshtein
-from whoosh.util.times import datetime_to_long
 
+from indexer.schema import column_values, published_seconds
 from indexer.stories import read_stories
 from webapp.scoring import SegmentPostings
 
-EPOCH_LONG = datetime_to_long(dt.datetime(1970, 1, 1))
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
-MISSING_LONG = 2**64 - 1
 
 
 @dataclass
@@ -88,22 +86,6 @@ def year_facet(published: np.ndarray, live: np.ndarray) -> FacetField:
     return FacetField(labels, known.astype(np.int64), codes)
 
 
-def column_values(reader, name: str, translate: bool = True) -> list:
-    """A column's value for every document number, read a segment at a time (a multi-segment
-    reader's lookups per document cost several times more)."""
-    values: list = []
-    for leaf, _ in reader.leaf_readers():
-        values.extend(leaf.column_reader(name, translate=translate))
-    return values
-
-
-def published_seconds(reader, size: int) -> np.ndarray:
-    longs = np.array(column_values(reader, "published", translate=False), dtype=np.uint64)
-    seconds = (longs.astype(np.float64) - EPOCH_LONG) / 1e6
-    seconds[longs == MISSING_LONG] = np.nan
-    return seconds
-
-
 class Vocabulary:
     """The unstemmed words of titles, excerpts and topics with their document frequencies."""
 
@@ -158,7 +140,7 @@ class IndexSnapshot:
         self.doc_count = int(self.live.sum())
         self.ids = column_values(reader, "id")
         self.quality = np.array(column_values(reader, "quality"), dtype=np.float64)
-        self.published = published_seconds(reader, self.size)
+        self.published = published_seconds(reader)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest = float(known.max()) if len(known) else 0.0
         self.story = self.story_codes(read_stories(build_dir, self.generation))
