@@ -299,7 +299,7 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
         if not len(unsettled):
             return text, order, leaders
         pending.settle(unsettled, matches.scores)
-        count *= 2  # bounds that fell let others up: confirm a wider head next time
+        count *= 4  # bounds that fell let others up: confirm a wider head next time
 
 
 def story_members(snapshot, request, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
