@@ -17,7 +17,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 from whoosh import index as whoosh_index
@@ -49,7 +49,7 @@ from indexer.layout import (
 )
 from indexer.postings import write_missing_postings
 from indexer.workers import die_with_parent
-from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
+from indexer.schema import SCHEMA_VERSION, article_document, build_schema, column_values, published_seconds
 from indexer.stories import (
     MAX_SHARED_DF,
     WINDOW_DAYS,
@@ -135,18 +135,10 @@ def content_digest(data: bytes) -> str:
 
 def indexed_fingerprints(reader) -> dict[str, str]:
     """Map article id -> fingerprint for every live document in the index."""
-    prints = dict(live_column(reader, "fingerprint"))
-    return {doc_id: prints[docnum] for docnum, doc_id in live_column(reader, "id")}
-
-
-def live_column(reader, name: str, translate: bool = True) -> Iterator[tuple[int, object]]:
-    """(docnum, value) of a column for every live document, read a segment at a time (a
-    multi-segment reader's per-document lookups cost more than the reading)."""
-    for leaf, base in reader.leaf_readers():
-        live = set(leaf.all_doc_ids()) if leaf.has_deletions() else None
-        for local, value in enumerate(leaf.column_reader(name, translate=translate)):
-            if live is None or local in live:
-                yield base + local, value
+    ids, prints = column_values(reader, "id"), column_values(reader, "fingerprint")
+    # live documents segment by segment: the multi-segment reader asks about each one
+    live = (base + local for leaf, base in reader.leaf_readers() for local in leaf.all_doc_ids())
+    return {ids[docnum]: prints[docnum] for docnum in live}
 
 
 def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Progress | None = None,
@@ -189,13 +181,15 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     fresh = build != previous
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
         whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
-    writer = open_writer(ix, fresh and count_candidates(seeds_dir) >= PARALLEL_FROM)
+    targeted = only is not None and not fresh
+    paths = [] if targeted else list(iter_article_paths(seeds_dir))  # walked once
+    writer = open_writer(ix, fresh and len(paths) >= PARALLEL_FROM)
     try:
         before = 0 if fresh else writer.reader().doc_count()
-        if only is not None and not fresh:
+        if targeted:
             candidates = sync_paths(writer, seeds_dir, only, report)
         else:
-            candidates = sync_documents(writer, seeds_dir, report, progress, fresh)
+            candidates = sync_documents(writer, seeds_dir, paths, report, progress, fresh)
         after = before + report.indexed - report.removed
         check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
     except BaseException:
@@ -239,10 +233,6 @@ def cancel(writer) -> None:
             task.join()
 
 
-def count_candidates(seeds_dir: Path) -> int:
-    return sum(1 for _ in iter_article_paths(seeds_dir))
-
-
 def check_result(candidates: int, before: int, after: int, force: bool, max_loss: float) -> None:
     """Refuse to publish an index that is empty for a non-empty folder, or that lost more than
     ``max_loss`` of the articles it had (a folder half-deleted by mistake, a broken mount)."""
@@ -255,10 +245,10 @@ def check_result(candidates: int, before: int, after: int, force: bool, max_loss
                             "Use --force if that is intended")
 
 
-def sync_documents(writer, seeds_dir: Path, report: ReindexReport, progress: Progress | None, fresh: bool) -> int:
-    """Add, update and delete documents; returns how many candidate files the folder has."""
+def sync_documents(writer, seeds_dir: Path, paths: list[str], report: ReindexReport, progress: Progress | None,
+                   fresh: bool) -> int:
+    """Add, update and delete documents for the folder's candidate ``paths``; returns their number."""
     known = {} if fresh else indexed_fingerprints(writer.reader())
-    paths = list(iter_article_paths(seeds_dir))
     seen: dict[str, str] = {}
     for done, relative in enumerate(paths, 1):
         sync_one(writer, seeds_dir, relative, known, seen, report, fresh)
