@@ -83,6 +83,51 @@ class SegmentPostings:
         return np.repeat(docs[has], counts), self.arrays[f"{name}.positions"][flat].astype(np.int64)
 
 
+class MergedPostings:
+    """All segments' arrays seen as one, with global document numbers.
+
+    A search pays Python overhead per term and per segment; an index updated a few times
+    has small segments beside big ones, and each cost as much as a big one. Merged, every
+    term is scored once over the whole collection (same statistics, same arithmetic).
+    Positions stay with the segments: phrases are confirmed segment by segment."""
+
+    def __init__(self, parts: list[tuple[SegmentPostings, int]]):
+        self.parts = parts
+        self.norms: dict[tuple, np.ndarray] = {}
+        self.rows = {name: True for name in FIELDS if all(name in p.rows for p, _ in parts)}
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def term(self, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        found = [(docs, freqs, offset) for postings, offset in self.parts
+                 for docs, freqs in [postings.term(name, text)] if len(docs)]
+        if len(found) == 1:
+            docs, freqs, offset = found[0]
+            return (docs + offset if offset else docs), freqs
+        if not found:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        return (np.concatenate([docs.astype(np.int64) + offset for docs, _, offset in found]),
+                np.concatenate([freqs for _, freqs, _ in found]))
+
+    def lengths(self, name: str) -> np.ndarray:
+        if name not in self._lengths:
+            self._lengths[name] = np.concatenate([p.lengths(name) for p, _ in self.parts])
+        return self._lengths[name]
+
+
+def merged_postings(snapshot, segments) -> SegmentPostings | MergedPostings:
+    """One view of every segment's arrays, made once per snapshot (and again if a segment's
+    arrays arrived late)."""
+    key = tuple(id(postings) for _, _, postings, _ in segments)
+    cached = getattr(snapshot, "_merged_postings", None)
+    if cached is None or cached[0] != key:
+        if len(segments) == 1:
+            view = segments[0][2]
+        else:
+            view = MergedPostings([(postings, offset) for _, offset, postings, _ in segments])
+        cached = snapshot._merged_postings = (key, view)
+    return cached[1]
+
+
 @dataclass
 class Bonus:
     """A proximity phrase that may add ``upper`` to a document's score, if Whoosh confirms it."""
@@ -227,10 +272,32 @@ class SegmentScorer:
 
     def phrase_upper_bound(self, phrase: Phrase) -> np.ndarray:
         """The phrase's score where all its words are in the field: what Whoosh gives if they
-        also stand close enough (its span matcher scores the intersection of its terms)."""
-        parts = [self.term(Term(phrase.fieldname, word)) for word in phrase.words]
-        together = self.intersection(parts)
-        return together.score
+        also stand close enough (its span matcher scores the intersection of its terms).
+        Worked out on the posting lists themselves: most are short beside the collection."""
+        docs, total = None, None
+        for word in phrase.words:
+            word_docs, word_scores = self.term_scores(Term(phrase.fieldname, word))
+            if docs is None:
+                docs, total = word_docs, word_scores
+                continue
+            docs, mine, theirs = sorted_intersection(docs, word_docs)
+            total = total[mine] + word_scores[theirs]
+        upper = np.zeros(self.size)
+        upper[docs] = total
+        return upper
+
+
+def sorted_intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values in both sorted, duplicate-free arrays, with their indexes in each; the shorter
+    one is looked up in the longer (no sort of their concatenation)."""
+    if len(a) > len(b):
+        common, in_b, in_a = sorted_intersection(b, a)
+        return common, in_a, in_b
+    at = np.searchsorted(b, a)
+    found = at < len(b)
+    found[found] = b[at[found]] == a[found]
+    in_a = np.flatnonzero(found)
+    return a[in_a], in_a, at[in_a]
 
 
 @dataclass
@@ -318,9 +385,10 @@ def score_segments(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, Pend
     docs_parts, score_parts, base_parts, uppers = [], [], [], {}
     phrases: list[Phrase] = []
     segments = snapshot.segments()
-    for subsearcher, offset, postings, size in segments:
-        if postings is None:
-            raise Unsupported("a segment has no posting arrays yet")
+    if any(postings is None for _, _, postings, _ in segments):
+        raise Unsupported("a segment has no posting arrays yet")
+    whole = [(None, 0, merged_postings(snapshot, segments), snapshot.size)] if segments else []
+    for _, offset, postings, size in whole:
         scored = SegmentScorer(snapshot.searcher, postings, size).evaluate(query)
         local = np.flatnonzero(scored.mask & snapshot.live[offset : offset + size])
         base = scored.score[local]

@@ -18,6 +18,7 @@ from indexer.schema import text_analyzer
 
 SNIPPET_CHARS = 320
 ELLIPSIS = "…"
+STEM_CACHE = 200_000  # distinct words whose stems are kept
 
 ANALYZER = text_analyzer()
 
@@ -32,19 +33,36 @@ class FastTokens:
         assert (type(tokenizer), type(lowercase), type(stops), type(stemmer)) == \
             (RegexTokenizer, LowercaseFilter, StopFilter, StemFilter) and not tokenizer.gaps
         self.expression, self.stops, self.stemmer = tokenizer.expression, stops, stemmer
+        # The stemmer's own cache is a Python-level LRU that costs more than a dict lookup.
+        self.stems: dict[str, str] = {}
 
-    def __call__(self, value: str, mode: str = "", removestops: bool = True, **_):
+    def stem(self, text: str) -> str:
+        stemmed = self.stems.get(text)
+        if stemmed is None:
+            if len(self.stems) >= STEM_CACHE:
+                self.stems.clear()
+            stemmed = self.stems[text] = text if text in self.stemmer.ignore else self.stemmer._stem(text)
+        return stemmed
+
+    def spans(self, value: str, removestops: bool = True):
+        """(start, end, text, stopped) of each token: what ``__call__`` yields, as tuples."""
         stoplist, minsize, maxsize = self.stops.stops, self.stops.min, self.stops.max
-        stem, ignore = self.stemmer._stem, self.stemmer.ignore
-        token = Token(False, True, removestops=removestops, mode=mode)  # reused, as Whoosh does
+        stems, stem = self.stems, self.stem
         for match in self.expression.finditer(value):
             text = match.group(0).lower()
             stopped = not (len(text) >= minsize and (maxsize is None or len(text) <= maxsize) and text not in stoplist)
-            if stopped and removestops:
-                continue
-            token.text = text if stopped or text in ignore else stem(text)
-            token.stopped, token.boost = stopped, 1.0
-            token.startchar, token.endchar = match.start(), match.end()
+            if stopped:
+                if removestops:
+                    continue
+                yield match.start(), match.end(), text, True
+            else:
+                yield match.start(), match.end(), stems.get(text) or stem(text), False
+
+    def __call__(self, value: str, mode: str = "", removestops: bool = True, **_):
+        token = Token(False, True, removestops=removestops, mode=mode)  # reused, as Whoosh does
+        for start, end, text, stopped in self.spans(value, removestops):
+            token.text, token.stopped, token.boost = text, stopped, 1.0
+            token.startchar, token.endchar = start, end
             yield token
 
 
@@ -91,11 +109,11 @@ def mark_whole(text: str, terms: frozenset[str]) -> str:
     each per page, are whole. tests/test_search_features.py checks it against Whoosh's
     highlighter on every corpus title and excerpt."""
     pieces, done = [], 0
-    for token in TOKENS(text, removestops=False):
-        if token.text in terms:
-            pieces.append(escape(text[done:token.startchar], quote=False))
-            pieces.append(f"<mark>{escape(text[token.startchar:token.endchar], quote=False)}</mark>")
-            done = token.endchar
+    for start, end, word, _ in TOKENS.spans(text, removestops=False):
+        if word in terms:
+            pieces.append(escape(text[done:start], quote=False))
+            pieces.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
+            done = end
     if not pieces:
         return ""  # as Whoosh: a text without a match has no fragment
     pieces.append(escape(text[done:], quote=False))
