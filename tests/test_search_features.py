@@ -333,3 +333,19 @@ def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_di
                 assert mark_whole(text, terms) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
                 checked += 1
     assert checked > 8000
+
+
+def test_plain_words_are_parsed_as_whooshs_parser_parses_them(corpus_index):
+    """The parser's shortcut for plain words must build the very query Whoosh's parser
+    builds, for every word of the corpus (stop words, stems, accents, capitals)."""
+    from webapp.query import PLAIN_WORD
+    from webapp.search import SearchEngine
+
+    parser = SearchEngine(corpus_index).snapshot().parser
+    words = [w for w in parser.snapshot.vocabulary.words if PLAIN_WORD.match(w)]
+    words += [w.upper() for w in words[::50]] + [w.capitalize() for w in words[::50]]
+    for word in words:
+        expected = parser.rename_fields(parser.parse_text(word))
+        assert repr(parser.parse_word(word)) == repr(expected), word
+        assert parser.parse_word(word) == expected, word
+    assert len(words) > 5000

@@ -168,6 +168,17 @@ class QueryParser:
         except Exception:  # Whoosh's parser is lenient, but a query must never cause a 500
             return self.parser.parse(re.sub(r"[^\w\s]", " ", text))
 
+    def parse_word(self, word: str) -> Query:
+        """What Whoosh's parser makes of one plain word (one Term per text field, each with its
+        field boost), built directly: its plugin passes cost about a millisecond per word.
+        tests/test_search_features.py compares the two on the corpus vocabulary."""
+        if not PLAIN_WORD.match(word):
+            return self.parse_text(word)
+        stems = [token.text for token in ANALYZER(word, mode="query")]
+        if len(stems) != 1:
+            return self.parse_text(word)
+        return Or([Term(name, stems[0], boost=FIELD_BOOSTS.get(name, 1.0)) for name in TEXT_FIELDS])
+
     def clause(self, token: str) -> Clause:
         if token.startswith("-") and len(token) > 1:
             inner = self.clause(token[1:])
@@ -175,7 +186,10 @@ class QueryParser:
         prefix, colon, value = token.partition(":")
         if colon and value and prefix.lower() not in FIELD_ALIASES and '"' not in prefix:
             token = value  # not a field readers can search: look for the value as text
-        query, capped = self.cap_expansions(self.rename_fields(self.parse_text(token)))
+        if PLAIN_WORD.match(token):
+            query, capped = self.parse_word(token), False
+        else:
+            query, capped = self.cap_expansions(self.rename_fields(self.parse_text(token)))
         kind = "phrase" if '"' in token else "field" if ":" in token else "wildcard" if re.search(r"[*?]", token) else "word"
         if kind != "wildcard" and (query is NullQuery or not any(True for _ in query.iter_all_terms())):
             return Clause(token, NullQuery, "stopword")
@@ -200,7 +214,7 @@ class QueryParser:
             return
         if frequency == 0:
             closest = [c for c in candidates if c[1] == candidates[0][1]][:3]
-            alternatives = [self.rename_fields(self.parse_text(w)) for w, _, _ in closest]
+            alternatives = [self.parse_word(w) for w, _, _ in closest]
             clause.query = Or([clause.query, *alternatives])
             clause.corrected = closest[0][0]
         elif candidates[0][2] >= 10 * frequency:
