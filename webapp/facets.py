@@ -38,11 +38,11 @@ def facet_counts(snapshot, matched: np.ndarray, masks: dict, collapse: bool, siz
     for name in FACET_NAMES:
         selected = matching & combine(masks, leave_out=name) if name in masks else filtered
         counts = count_values(snapshot, name, selected, collapse)
-        labels = snapshot.facets[name].labels
+        facet = snapshot.facets[name]
         present = np.flatnonzero(counts)
         if name == "year":
-            order = sorted(present, key=lambda code: labels[code], reverse=True)
+            order = present[::-1]  # year labels are in ascending order: newest first
         else:
-            order = sorted(present, key=lambda code: (-counts[code], labels[code].lower()))
-        result[name] = {labels[code]: int(counts[code]) for code in order[:size]}
+            order = present[np.lexsort((facet.label_rank[present], -counts[present]))]
+        result[name] = {facet.labels[code]: int(counts[code]) for code in order[:size].tolist()}
     return result

@@ -39,11 +39,24 @@ class FacetField:
         by_doc = np.argsort(self.pair_docs, kind="stable")
         self.doc_codes = self.pair_codes[by_doc]
         size = int(self.pair_docs.max()) + 2 if len(self.pair_docs) else 1
-        self.doc_indptr = np.concatenate([[0], np.cumsum(np.bincount(self.pair_docs, minlength=size))])
+        per_doc = np.bincount(self.pair_docs, minlength=size)
+        self.doc_indptr = np.concatenate([[0], np.cumsum(per_doc)])
+        # Type, provider and year have one value per document: then a plain array says it.
+        self.doc_code = None
+        if not len(per_doc) or per_doc.max() <= 1:
+            self.doc_code = np.full(size, len(self.labels), dtype=np.int64)
+            self.doc_code[self.pair_docs] = self.pair_codes
+        # Display order among equal counts: by label, ignoring case (stable, as sorted() was).
+        self.label_rank = np.empty(len(self.labels), dtype=np.int64)
+        self.label_rank[np.argsort([label.lower() for label in self.labels], kind="stable")] = np.arange(len(self.labels))
 
     def values_of(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(document, value code) pairs of ``docs``."""
         docs = docs[docs < len(self.doc_indptr) - 1]
+        if self.doc_code is not None:
+            codes = self.doc_code[docs]
+            has = codes < len(self.labels)
+            return docs[has], codes[has]
         starts = self.doc_indptr[docs]
         counts = self.doc_indptr[docs + 1] - starts
         flat = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
