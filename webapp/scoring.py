@@ -73,9 +73,7 @@ class SegmentPostings:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         start, end = self.arrays[f"{name}.indptr"][row : row + 2]
         term_docs = self.arrays[f"{name}.docs"][start:end]
-        at = np.searchsorted(term_docs, docs)
-        has = at < len(term_docs)
-        has[has] = term_docs[at[has]] == docs[has]
+        has, at = sorted_lookup(term_docs, docs)
         postings = start + at[has]
         first = self.arrays[f"{name}.pos_indptr"][postings]
         counts = self.arrays[f"{name}.pos_indptr"][postings + 1] - first
@@ -293,9 +291,7 @@ def sorted_intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nd
     if len(a) > len(b):
         common, in_b, in_a = sorted_intersection(b, a)
         return common, in_a, in_b
-    at = np.searchsorted(b, a)
-    found = at < len(b)
-    found[found] = b[at[found]] == a[found]
+    found, at = sorted_lookup(b, a)
     in_a = np.flatnonzero(found)
     return a[in_a], in_a, at[in_a]
 
@@ -349,16 +345,29 @@ def phrases_stand(postings: SegmentPostings, name: str, words: list[bytes], docs
     ends = None  # (doc, position) keys where the words so far end a chain
     for word in words:
         found_docs, found_positions = postings.positions_in(name, word, docs)
-        keys = (found_docs.astype(np.int64) << 32) + found_positions
+        keys = (found_docs.astype(np.int64) << 32) + found_positions  # sorted: docs, then positions
         if ends is not None:
             follows = np.zeros(len(keys), bool)
             for gap in range(1, slop + 1):
-                follows |= np.isin(keys - gap, ends)
+                follows |= sorted_contains(ends, keys - gap)
             keys = keys[follows]
         ends = keys
         if not len(ends):
             return np.zeros(len(docs), bool)
-    return np.isin(docs, np.unique(ends >> 32))
+    return sorted_contains(ends >> 32, docs)
+
+
+def sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Which needles are in the sorted ``haystack`` (np.isin without its sort)."""
+    return sorted_lookup(haystack, needles)[0]
+
+
+def sorted_lookup(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per needle, whether the sorted ``haystack`` holds it, and where it is (or would be)."""
+    at = np.searchsorted(haystack, needles)
+    found = at < len(haystack)
+    found[found] = haystack[at[found]] == needles[found]
+    return found, at
 
 
 def whoosh_phrase_scores(subsearcher, phrase: Phrase, local: np.ndarray) -> np.ndarray:
