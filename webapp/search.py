@@ -306,6 +306,8 @@ def story_members(snapshot, request, matches: Matches, keep: np.ndarray, factor:
                   position: int) -> np.ndarray:
     """The other matching reports of the story of ``position``, in display order (confirmed)."""
     docs = matches.docs[keep]
+    if not snapshot.story_shared[docs[position]]:
+        return np.zeros(0, np.int64)  # most stories have one report: nothing to look for
     members = np.flatnonzero(snapshot.story[docs] == snapshot.story[docs[position]])
     members = members[members != position]
     if matches.pending is not None:
