@@ -146,12 +146,14 @@ class Scored:
 class SegmentScorer:
     """Evaluates a Whoosh query tree over one segment's arrays with Whoosh's BM25F."""
 
-    def __init__(self, searcher, postings: SegmentPostings, size: int):
+    def __init__(self, searcher, postings: SegmentPostings, size: int, scored_terms: dict | None = None):
         weighting = searcher.weighting
         if type(weighting) is not whoosh_scoring.BM25F:
             raise Unsupported("only Whoosh's BM25F is reproduced")
         self.searcher, self.postings, self.size, self.weighting = searcher, postings, size, weighting
-        self.scored_terms: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        # Shared by the evaluations of one request (its relaxed forms, its suggestion), which
+        # repeat most of its terms.
+        self.scored_terms: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {} if scored_terms is None else scored_terms
 
     def empty(self) -> Scored:
         return Scored(np.zeros(self.size, bool), np.zeros(self.size))
@@ -387,7 +389,7 @@ def whoosh_phrase_scores(subsearcher, phrase: Phrase, local: np.ndarray) -> np.n
     return scores
 
 
-def score_segments(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
+def score_segments(snapshot, query: Query, scored_terms: dict | None = None) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
     """Every matching live document with its score (an upper bound where a bonus is pending).
 
     Raises Unsupported when any segment lacks arrays or the query has another shape."""
@@ -398,7 +400,7 @@ def score_segments(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, Pend
         raise Unsupported("a segment has no posting arrays yet")
     whole = [(None, 0, merged_postings(snapshot, segments), snapshot.size)] if segments else []
     for _, offset, postings, size in whole:
-        scored = SegmentScorer(snapshot.searcher, postings, size).evaluate(query)
+        scored = SegmentScorer(snapshot.searcher, postings, size, scored_terms).evaluate(query)
         local = np.flatnonzero(scored.mask & snapshot.live[offset : offset + size])
         base = scored.score[local]
         total = base.copy()

@@ -70,6 +70,7 @@ class Matches:
     matching: str
     words: list[dict]
     pending: PendingBonus | None = None  # phrase bonuses counted but not yet confirmed
+    scored_terms: dict = field(default_factory=dict)  # term scores, for more evaluations
 
 
 class SearchEngine:
@@ -197,7 +198,7 @@ class SearchEngine:
             "matching": matches.matching,
             "truncated": parsed.truncated,
             "words": matches.words,
-            "suggestion": suggestion_for(snapshot, parsed, len(docs), allowed),
+            "suggestion": suggestion_for(snapshot, parsed, len(docs), allowed, matches.scored_terms),
             "sort": sort,
             "collapse": "story" if request.collapse else "none",
             "half_life": request.half_life,
@@ -240,34 +241,36 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
     """Match all positive clauses. If no allowed article has them all, drop the clause that
     matches the most articles (the least telling one, like "how" or "work" beside "mounts"),
     one at a time, until something matches: rare words carry what the reader is after."""
+    terms: dict = {}
     if parsed.empty:
         docs = np.flatnonzero(snapshot.live)
         return Matches(docs, np.zeros(len(docs)), NullQuery, "none", parsed.word_report([]))
     if parsed.only_stopwords:
         query = stopword_query(parsed)
-        return Matches(*text_scores(snapshot, query)[:2], query, "all", parsed.word_report([]))
+        return Matches(*text_scores(snapshot, query, terms)[:2], query, "all", parsed.word_report([]))
     positive: list[Clause] = [c for c in parsed.clauses if c.positive]
     active = list(positive)
     query = parsed.build(active)
-    docs, scores, pending = text_scores(snapshot, query)
+    docs, scores, pending = text_scores(snapshot, query, terms)
     if parsed.whole is None and len(active) > 1 and not allowed[docs].any():
-        reach = {id(c): int(allowed[text_scores(snapshot, c.query)[0]].sum()) for c in active}
+        reach = {id(c): int(allowed[text_scores(snapshot, c.query, terms)[0]].sum()) for c in active}
         active = [c for c in active if reach[id(c)]] or active[:1]
         query = parsed.build(active)
-        docs, scores, pending = text_scores(snapshot, query)
+        docs, scores, pending = text_scores(snapshot, query, terms)
         while len(active) > 1 and not allowed[docs].any():
             active.remove(max(active, key=lambda c: (reach[id(c)], positive.index(c))))
             query = parsed.build(active)
-            docs, scores, pending = text_scores(snapshot, query)
+            docs, scores, pending = text_scores(snapshot, query, terms)
     matching = "all" if len(active) == len(positive) else "partial"
-    return Matches(docs, scores, query, matching, parsed.word_report(active), pending)
+    return Matches(docs, scores, query, matching, parsed.word_report(active), pending, terms)
 
 
-def text_scores(snapshot, query: Query) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
+def text_scores(snapshot, query: Query, scored_terms: dict | None = None) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
     """Matching documents and their text scores: from the posting arrays when the query's
-    shape allows (scores may then hold unconfirmed phrase bonuses), else from Whoosh."""
+    shape allows (scores may then hold unconfirmed phrase bonuses), else from Whoosh.
+    ``scored_terms`` carries term scores between the evaluations of one request."""
     try:
-        return score_segments(snapshot, query)
+        return score_segments(snapshot, query, scored_terms)
     except Unsupported:
         return (*safe_score_all(snapshot.searcher, query), None)
 
@@ -357,7 +360,7 @@ def highlight_terms(query: Query, snapshot) -> frozenset[str]:
     for leaf in query.leaves():
         for fieldname, text in leaf.expanded_terms(reader, phrases=True):
             btext = text if isinstance(text, bytes) else text.encode("utf-8")
-            if fieldname in reader.schema and (fieldname, btext) in reader:
+            if fieldname in reader.schema and snapshot.has_term(fieldname, btext):
                 words.add(btext.decode("utf-8"))
     return frozenset(words)
 
@@ -385,7 +388,8 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str]) -> dict
     }
 
 
-def suggestion_for(snapshot, parsed: ParsedQuery, matched: int, allowed: np.ndarray) -> str | None:
+def suggestion_for(snapshot, parsed: ParsedQuery, matched: int, allowed: np.ndarray,
+                   scored_terms: dict | None = None) -> str | None:
     """The query with corrected spellings: always when a typed word is unknown, otherwise
     only when the corrected query finds more articles than the query as typed."""
     suggestion = parsed.suggestion()
@@ -393,5 +397,5 @@ def suggestion_for(snapshot, parsed: ParsedQuery, matched: int, allowed: np.ndar
         return None
     if any(clause.corrected for clause in parsed.clauses):
         return suggestion
-    docs = text_scores(snapshot, snapshot.parser.parse(suggestion).build())[0]
+    docs = text_scores(snapshot, snapshot.parser.parse(suggestion).build(), scored_terms)[0]
     return suggestion if int(allowed[docs].sum()) > matched else None

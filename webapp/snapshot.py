@@ -182,6 +182,14 @@ class IndexSnapshot:
                               for p, (sub, _, _) in zip(self._postings, self._leaves)]
         return [(sub, offset, postings, size) for (sub, offset, size), postings in zip(self._leaves, self._postings)]
 
+    def has_term(self, fieldname: str, btext: bytes) -> bool:
+        """Whether any segment has the term: from the posting arrays' term tables where
+        every segment has them (a dict lookup each), else from Whoosh's term files."""
+        segments = self.segments()
+        if all(postings is not None and fieldname in postings.rows for _, _, postings, _ in segments):
+            return any(btext in postings.rows[fieldname] for _, _, postings, _ in segments)
+        return (fieldname, btext) in self.searcher.reader()
+
     def story_codes(self, story_of: dict[str, str]) -> np.ndarray:
         """One integer per document naming its story; ungrouped documents get their own."""
         codes: dict[str, int] = {}
