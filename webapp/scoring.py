@@ -19,6 +19,7 @@ Whoosh.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import log
 
 import numpy as np
 from whoosh import scoring as whoosh_scoring
@@ -37,6 +38,7 @@ class SegmentPostings:
     def __init__(self, arrays: dict[str, np.ndarray]):
         self.arrays = arrays
         self.norms: dict[tuple, np.ndarray] = {}  # per field and statistics, see length_norms
+        self.idfs: dict[tuple, float] = {}
         self.rows: dict[str, dict[bytes, int]] = {}
         for name in FIELDS:
             if f"{name}.indptr" not in arrays:
@@ -62,6 +64,11 @@ class SegmentPostings:
 
     def lengths(self, name: str) -> np.ndarray:
         return self.arrays[f"{name}.lengths"]
+
+    def doc_frequency(self, name: str, text: bytes) -> int:
+        """Postings of the term, deleted documents included: Whoosh's document frequency."""
+        row = self.rows[name].get(text)
+        return 0 if row is None else int(self.arrays[f"{name}.indptr"][row + 1] - self.arrays[f"{name}.indptr"][row])
 
     def has_positions(self, name: str) -> bool:
         return f"{name}.positions" in self.arrays
@@ -92,6 +99,7 @@ class MergedPostings:
     def __init__(self, parts: list[tuple[SegmentPostings, int]]):
         self.parts = parts
         self.norms: dict[tuple, np.ndarray] = {}
+        self.idfs: dict[tuple, float] = {}
         self.rows = {name: True for name in FIELDS if all(name in p.rows for p, _ in parts)}
         self._lengths: dict[str, np.ndarray] = {}
 
@@ -105,6 +113,9 @@ class MergedPostings:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
         return (np.concatenate([docs.astype(np.int64) + offset for docs, _, offset in found]),
                 np.concatenate([freqs for _, freqs, _ in found]))
+
+    def doc_frequency(self, name: str, text: bytes) -> int:
+        return sum(postings.doc_frequency(name, text) for postings, _ in self.parts)
 
     def lengths(self, name: str) -> np.ndarray:
         if name not in self._lengths:
@@ -203,10 +214,20 @@ class SegmentScorer:
 
     def bm25(self, name: str, text: bytes, docs: np.ndarray, freqs: np.ndarray) -> np.ndarray:
         """Whoosh's scoring.bm25, term by term the same arithmetic, over arrays."""
-        idf = self.searcher.idf(name, text)
+        idf = self.idf(name, text)
         k1 = self.weighting.K1
         tf = freqs.astype(np.float64)
         return idf * ((tf * (k1 + 1)) / (tf + self.length_norms(name)[docs]))
+
+    def idf(self, name: str, text: bytes) -> float:
+        """Whoosh's idf, log(N / (df + 1)) + 1 (WeightingModel.idf), with the document
+        frequency counted in the arrays rather than looked up in every segment's term file."""
+        count = self.searcher.doc_count_all()
+        key = (name, text, count)
+        idf = self.postings.idfs.get(key)
+        if idf is None:
+            idf = self.postings.idfs[key] = log(count / (self.postings.doc_frequency(name, text) + 1)) + 1
+        return idf
 
     def length_norms(self, name: str) -> np.ndarray:
         """K1 * ((1 - B) + B * fl / avgfl) for every document: the part of bm25 that depends
