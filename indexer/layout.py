@@ -23,10 +23,14 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from indexer.analysis import index_in_one_loop
+from indexer.lengths import remember_field_lengths
 from indexer.mapped import read_in_place
 from indexer.schema import SCHEMA_VERSION
 
 read_in_place()  # every index this project opens is read from the shared map, not copied
+remember_field_lengths()
+index_in_one_loop()
 
 INDEX_NAME = "MAIN"
 CURRENT = "current"

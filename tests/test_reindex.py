@@ -166,3 +166,46 @@ def test_an_index_whose_grouping_is_missing_uses_the_last_one(small_index, small
     grouping = read_stories(build, newest)
     assert "ban" in grouping and "extra" not in grouping
     assert SearchEngine(small_index).search(SearchRequest(q="extra"))["total"] == 1
+
+
+def test_remembered_field_lengths_are_whooshs_own(corpus_index):
+    """indexer/lengths.py answers Whoosh's field-length questions from a decoded array;
+    every answer must be the one Whoosh's column readers give."""
+    from whoosh.codec import whoosh3
+
+    from indexer.layout import open_build
+
+    _, ix = open_build(corpus_index)
+    whooshs = whoosh3.W3PerDocReader.whoosh_doc_field_length
+    asked = 0
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            perdoc = leaf._perdoc
+            for field in ("title", "excerpt", "topics", "body", "provider", "words", "published"):
+                for docnum in range(leaf.doc_count_all()):
+                    assert perdoc.doc_field_length(docnum, field) == whooshs(perdoc, docnum, field), (field, docnum)
+                    asked += 1
+    assert asked > 7 * 2000
+
+
+def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir):
+    """indexer/analysis.py indexes text fields without Whoosh's generator chain; every
+    field of every corpus article must yield Whoosh's terms, frequencies, weights and
+    encoded positions (stop words, renumbered positions, accents and all)."""
+    from whoosh import formats
+
+    import indexer.layout  # noqa: F401 (installs the one-loop indexing)
+    from indexer.articles import iter_article_paths, parse_article
+    from indexer.schema import article_document, build_schema
+
+    schema = build_schema()
+    chained = formats.Positions.whoosh_word_values
+    compared = 0
+    for relative in iter_article_paths(corpus_dir):
+        document = article_document(parse_article(corpus_dir, relative), "fingerprint")
+        for name in ("title", "excerpt", "topics", "body", "provider", "words"):
+            field = schema[name]
+            fast = list(field.format.word_values(document[name], field.analyzer, mode="index"))
+            assert fast == list(chained(field.format, document[name], field.analyzer, mode="index")), (relative, name)
+            compared += bool(fast)
+    assert compared > 2000 * 5

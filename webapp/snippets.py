@@ -12,51 +12,24 @@ import re
 from html import escape, unescape
 
 from whoosh import highlight
-from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
+from whoosh.analysis import Token
 
+from indexer.analysis import FusedAnalysis
 from indexer.schema import text_analyzer
 
 SNIPPET_CHARS = 320
 ELLIPSIS = "…"
-STEM_CACHE = 200_000  # distinct words whose stems are kept
 
 ANALYZER = text_analyzer()
 
 
 class FastTokens:
     """The tokens ``analyzer`` gives for highlighting (chars, stop words kept and flagged),
-    made in one loop from the analyzer's own parts: its pattern, stop list and cached stemmer.
-    tests/test_search_features.py checks them against the analyzer on the whole corpus."""
+    made in one loop by indexer/analysis.py. tests/test_search_features.py checks them
+    against the analyzer on the whole corpus."""
 
     def __init__(self, analyzer):
-        tokenizer, lowercase, stops, stemmer = analyzer.items
-        assert (type(tokenizer), type(lowercase), type(stops), type(stemmer)) == \
-            (RegexTokenizer, LowercaseFilter, StopFilter, StemFilter) and not tokenizer.gaps
-        self.expression, self.stops, self.stemmer = tokenizer.expression, stops, stemmer
-        # The stemmer's own cache is a Python-level LRU that costs more than a dict lookup.
-        self.stems: dict[str, str] = {}
-
-    def stem(self, text: str) -> str:
-        stemmed = self.stems.get(text)
-        if stemmed is None:
-            if len(self.stems) >= STEM_CACHE:
-                self.stems.clear()
-            stemmed = self.stems[text] = text if text in self.stemmer.ignore else self.stemmer._stem(text)
-        return stemmed
-
-    def spans(self, value: str, removestops: bool = True):
-        """(start, end, text, stopped) of each token: what ``__call__`` yields, as tuples."""
-        stoplist, minsize, maxsize = self.stops.stops, self.stops.min, self.stops.max
-        stems, stem = self.stems, self.stem
-        for match in self.expression.finditer(value):
-            text = match.group(0).lower()
-            stopped = not (len(text) >= minsize and (maxsize is None or len(text) <= maxsize) and text not in stoplist)
-            if stopped:
-                if removestops:
-                    continue
-                yield match.start(), match.end(), text, True
-            else:
-                yield match.start(), match.end(), stems.get(text) or stem(text), False
+        self.spans = FusedAnalysis(analyzer).spans
 
     def __call__(self, value: str, mode: str = "", removestops: bool = True, **_):
         token = Token(False, True, removestops=removestops, mode=mode)  # reused, as Whoosh does
