@@ -51,11 +51,11 @@ from indexer.postings import write_missing_postings
 from indexer.workers import die_with_parent
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, column_values, published_seconds
 from indexer.stories import (
-    MAX_SHARED_DF,
     WINDOW_DAYS,
     StoryInput,
     group_stories,
     place_changed,
+    shared_word_limit,
     stories_path,
     story_input,
     weighted_terms,
@@ -367,7 +367,7 @@ def regroup_touched(reader, previous: dict[str, str], touched: set[str]) -> dict
     changed_items = [stored_story_input(reader, d) for d in changed]
     n = reader.doc_count()
     df = DocFrequencies(reader)
-    limit = max(2, MAX_SHARED_DF * n)
+    limit = shared_word_limit(n)
     sharing: set[int] = set()
     for item, docnum in zip(changed_items, changed):
         if np.isnan(days[docnum]):

@@ -20,8 +20,11 @@ import math
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 
+from indexer.analysis import FusedAnalysis
 from indexer.schema import text_analyzer
 
 WINDOW_DAYS = 4.0
@@ -29,9 +32,14 @@ SIMILARITY = 0.3
 NEAR_COPY = 0.8
 LINKED_SIMILARITY = 0.25
 TITLE_WEIGHT = 2.0
-MAX_SHARED_DF = 0.05  # words in more than 5 % of articles do not propose candidate pairs
+# Words in more than 5 % of the articles, or in more than MAX_SHARED_ARTICLES, do not propose
+# candidate pairs: a story has a few dozen reports at most, so a word that common names a
+# topic, not a story. (At 100,000 articles, 5 % let words of 5,000 articles propose 8 million
+# pairs, and the grouping took most of a reindex.)
+MAX_SHARED_DF = 0.05
+MAX_SHARED_ARTICLES = 500
 
-ANALYZER = text_analyzer()
+WORDS = FusedAnalysis(text_analyzer()).spans  # the stemmed, stop-free words the index has
 
 
 @dataclass
@@ -76,10 +84,10 @@ def normalize_url(url: str | None) -> str | None:
 
 def weighted_terms(item: StoryInput) -> Counter:
     terms: Counter = Counter()
-    for token in ANALYZER(item.title):
-        terms[token.text] += TITLE_WEIGHT
-    for token in ANALYZER(item.excerpt):
-        terms[token.text] += 1.0
+    for _, _, word, _ in WORDS(item.title):
+        terms[word] += TITLE_WEIGHT
+    for _, _, word, _ in WORDS(item.excerpt):
+        terms[word] += 1.0
     return terms
 
 
@@ -95,7 +103,18 @@ def tfidf_vectors(items: list[StoryInput]) -> tuple[list[dict[str, float]], Coun
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    return dot(a, b)
+
+
+def dot(short: dict[str, float], long: dict[str, float]) -> float:
+    """Sum of products over ``short``'s terms, in its order (the loop runs in C: the grouping
+    makes millions of these)."""
+    return sum(map(mul, short.values(), map(long.get, short.keys(), repeat(0.0))))
+
+
+def shared_word_limit(articles: int) -> float:
+    """The most articles a word may be in and still propose that two of them are one story."""
+    return max(2, min(MAX_SHARED_DF * articles, MAX_SHARED_ARTICLES))
 
 
 def close_in_time(a: StoryInput, b: StoryInput) -> bool:
@@ -109,7 +128,7 @@ def candidate_pairs(items: list[StoryInput], vectors, df) -> set[tuple[int, int]
 
     Each word's articles are walked in date order with a sliding window, so the work grows
     with the number of close pairs, not with the square of the word's frequency."""
-    limit = max(2, MAX_SHARED_DF * len(items))
+    limit = shared_word_limit(len(items))
     postings: dict[str, list[int]] = defaultdict(list)
     for number, vector in enumerate(vectors):
         if items[number].published is None:
@@ -223,7 +242,7 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
             centroids[code].add(vectors[number])
             if items[number].provider:
                 outlets[code].add(items[number].provider)
-    limit = max(2, MAX_SHARED_DF * n)
+    limit = shared_word_limit(n)
     linked: dict[int, set[int]] = defaultdict(set)
     for a, b in related_links(items):
         linked[a].add(b)
@@ -265,16 +284,18 @@ def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -
         if open_to(story[other]) and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
             return story[other]
     best, best_score = -1, 0.0
-    for candidate in {story[n] for n in neighbours if open_to(story[n])}:
+    compared = {story[n] for n in neighbours if open_to(story[n])}
+    for candidate in compared:
         score = centroids[candidate].cosine(vectors[number])
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score
     if best >= 0:
         return best
     # A near-copy of one earlier report joins its story even if the story has drifted, and
-    # even from the same outlet (a piece republished the next day).
+    # even from the same outlet (a piece republished the next day). A story of one report
+    # compared above is that report: its cosine fell short of SIMILARITY, so of NEAR_COPY.
     for other in neighbours:
-        if story[other] >= 0:
+        if story[other] >= 0 and not (story[other] in compared and centroids[story[other]].reports == 1):
             score = cosine(vectors[number], vectors[other])
             if score >= NEAR_COPY and score > best_score:
                 best, best_score = story[other], score
@@ -286,8 +307,10 @@ class Centroid(dict):
     cosine with it costs one pass over the (short) article vector."""
 
     norm_sq = 0.0
+    reports = 0
 
     def add(self, vector: dict[str, float]) -> None:
+        self.reports += 1
         for term, value in vector.items():
             old = self.get(term, 0.0)
             self[term] = old + value
@@ -295,7 +318,7 @@ class Centroid(dict):
 
     def cosine(self, vector: dict[str, float]) -> float:
         """Cosine with a unit ``vector``."""
-        return sum(v * self.get(t, 0.0) for t, v in vector.items()) / (math.sqrt(max(self.norm_sq, 0.0)) or 1.0)
+        return dot(vector, self) / (math.sqrt(max(self.norm_sq, 0.0)) or 1.0)
 
 
 def unit(vector: dict[str, float]) -> dict[str, float]:
