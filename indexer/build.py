@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import time
@@ -48,7 +49,7 @@ from indexer.layout import (
     write_meta,
 )
 from indexer.postings import write_missing_postings
-from indexer.workers import die_with_parent
+from indexer.workers import die_with_parent, tie_to_parent
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, column_values, published_seconds
 from indexer.stories import (
     WINDOW_DAYS,
@@ -199,8 +200,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
         writer.commit()
     else:
         cancel(writer)
-    write_missing_postings(ix, build)
-    update_stories(ix, build, None if fresh else report.touched)
+    write_arrays_and_stories(ix, build, None if fresh else report.touched, fresh and len(paths) >= PARALLEL_FROM)
     report.docs = after
     old_meta = read_meta(previous)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -341,6 +341,31 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
             report.updated += 1
         else:
             report.indexed += 1
+
+
+def write_arrays_and_stories(ix, build: Path, touched: set[str] | None, parallel: bool) -> None:
+    """Write the new segments' posting arrays and group the stories; after a large build, in
+    two processes (each is a tenth of a 100,000-article build and they share nothing)."""
+    if not parallel or WORKERS < 2:
+        write_missing_postings(ix, build)
+        update_stories(ix, build, touched)
+        return
+    child = multiprocessing.get_context("fork").Process(target=postings_in_child, args=(ix, build, os.getpid()))
+    child.start()
+    try:
+        update_stories(ix, build, touched)
+    except BaseException:
+        child.kill()
+        raise
+    finally:
+        child.join()
+    if child.exitcode != 0:
+        write_missing_postings(ix, build)  # what the child could not write, the slow way
+
+
+def postings_in_child(ix, build: Path, parent: int) -> None:
+    tie_to_parent(parent)
+    write_missing_postings(ix, build)
 
 
 def update_stories(ix, build: Path, touched: set[str] | None = None) -> None:

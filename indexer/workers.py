@@ -18,16 +18,21 @@ from whoosh import multiproc
 PR_SET_PDEATHSIG = 1
 
 
+def tie_to_parent(parent: int) -> None:
+    """Ask the kernel to kill this (forked) process when ``parent`` dies; exit at once if
+    that cannot be arranged or the parent is gone already."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0 or os.getppid() != parent:
+        os._exit(1)
+
+
 def die_with_parent() -> None:
     if getattr(multiproc.SubWriterTask, "_newsfinder_guarded", False):
         return
     run = multiproc.SubWriterTask.run
 
     def guarded_run(self):
-        parent = os.getppid()
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0 or os.getppid() != parent:
-            os._exit(1)  # cannot be tied to the parent, or it is gone already: do not index
+        tie_to_parent(os.getppid())
         run(self)
 
     multiproc.SubWriterTask.run = guarded_run

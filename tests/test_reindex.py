@@ -209,3 +209,25 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
             assert fast == list(chained(field.format, document[name], field.analyzer, mode="index")), (relative, name)
             compared += bool(fast)
     assert compared > 2000 * 5
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_a_large_build_writes_every_segments_arrays_beside_the_grouping(small_collection, index_dir, monkeypatch, child_fails):
+    """A large fresh build writes the posting arrays in a second process while it groups
+    stories; if that process fails, the arrays are still written (by the reindex itself)."""
+    import indexer.build
+    from indexer.postings import postings_path
+    from webapp.scoring import SegmentPostings
+
+    monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(indexer.build, "WORKERS", 2)
+    if child_fails:
+        monkeypatch.setattr(indexer.build, "postings_in_child", lambda *args: os._exit(3))
+    report = reindex(small_collection, index_dir)
+    assert report.indexed == 4
+    build = current_build(index_dir)
+    snapshot = SearchEngine(index_dir).snapshot()
+    segments = snapshot.segments()
+    assert segments and all(postings is not None for _, _, postings, _ in segments)
+    assert all(postings_path(build, sub.reader().segment()).exists() for sub, _, _, _ in segments)
+    assert SearchEngine(index_dir).search(SearchRequest(q="privacy"))["total"] >= 1
