@@ -5,7 +5,8 @@ stemmed fields, a StopFilter and a StemFilter). Whoosh runs them as a chain of g
 passing one Token object along, a few microseconds per word; indexing spent a fifth of its
 time there. ``FusedAnalysis`` gives the same terms, positions and character spans from the
 analyzer's own parts (its pattern, stop list, sizes and stemmer) in one loop, and
-``index_in_one_loop`` makes Whoosh's Positions format use it when it indexes a string.
+``index_in_one_loop`` makes Whoosh's Positions and Frequency formats use it when they index
+a string.
 tests/test_reindex.py compares every field of every corpus article with Whoosh's chain.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from whoosh import formats
+from whoosh.system import pack_uint
 from whoosh.analysis import CompositeAnalyzer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 
 STEM_CACHE = 200_000  # distinct words whose stems are kept
@@ -96,20 +98,32 @@ def fused(analyzer) -> FusedAnalysis | None:
 
 
 def index_in_one_loop() -> None:
-    """Let Positions.word_values index a string through the fused analysis."""
+    """Let Whoosh's Positions and Frequency formats index a string through the fused analysis."""
     if getattr(formats.Positions, "_newsfinder_fused", False):
         return
-    chained = formats.Positions.word_values
+    with_positions = formats.Positions.word_values
+    with_frequencies = formats.Frequency.word_values
 
-    def word_values(self, value, analyzer, **kwargs):
+    def positions_word_values(self, value, analyzer, **kwargs):
         fast = fused(analyzer) if isinstance(value, str) and set(kwargs) <= {"mode"} else None
         if fast is None:
-            yield from chained(self, value, analyzer, **kwargs)
+            yield from with_positions(self, value, analyzer, **kwargs)
             return
         boost = self.field_boost
         for word, positions in fast.positions(value).items():
             yield word, len(positions), float(len(positions)) * boost, self.encode(positions)
 
-    formats.Positions.word_values = word_values
-    formats.Positions.whoosh_word_values = chained  # kept for the test that compares the two
+    def frequency_word_values(self, value, analyzer, **kwargs):
+        fast = fused(analyzer) if isinstance(value, str) and set(kwargs) <= {"mode"} else None
+        if fast is None:
+            return with_frequencies(self, value, analyzer, **kwargs)
+        boost = self.field_boost
+        return ((word, len(positions), float(len(positions)) * boost, pack_uint(len(positions)))
+                for word, positions in fast.positions(value).items())
+
+    formats.Positions.word_values = positions_word_values
+    formats.Frequency.word_values = frequency_word_values
+    # Whoosh's own, kept for the test that compares the two.
+    formats.Positions.whoosh_word_values = with_positions
+    formats.Frequency.whoosh_word_values = with_frequencies
     formats.Positions._newsfinder_fused = True
