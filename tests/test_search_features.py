@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.build import reindex
 from tests.conftest import article_fields, write_article
@@ -312,14 +314,18 @@ def test_highlighting_tokens_are_the_analyzers_tokens_on_the_whole_corpus(corpus
     assert texts > 4000
 
 
-def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_dir):
-    """mark_whole is a shortcut for Whoosh's highlighter on whole texts: same HTML."""
+def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_dir, corpus_index):
+    """mark_whole is a shortcut for Whoosh's highlighter on whole texts: same HTML, whether
+    it analyses the words or looks for the vocabulary's written forms of the terms."""
     import random
 
     from whoosh import highlight
 
     from indexer.articles import iter_article_paths, parse_article
+    from webapp.search import SearchEngine
     from webapp.snippets import ANALYZER, MarkFormatter, mark_whole, merge_adjacent_marks
+
+    snapshot = SearchEngine(corpus_index).snapshot()
 
     rng = random.Random(7)
     checked = 0
@@ -331,8 +337,28 @@ def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_di
                 whoosh_html = highlight.highlight(text, terms, ANALYZER, highlight.WholeFragmenter(charlimit=None),
                                                   MarkFormatter(), top=2)
                 assert mark_whole(text, terms) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
+                pattern = snapshot.marking_pattern(terms)
+                assert pattern is not None
+                assert mark_whole(text, terms, pattern) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
                 checked += 1
     assert checked > 8000
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aAbB4._ -’ΣσςİiéÉ", max_size=40), st.integers(min_value=0, max_value=6))
+def test_marking_by_written_forms_is_marking_by_analysed_words(text, pick):
+    """Dots inside words, word edges, case changes that alter a text's length: the
+    written-forms expression marks exactly the tokens the analyser would."""
+    from webapp.snippets import TOKENS, mark_whole, marking_pattern, surface_forms
+
+    def tokens(value):
+        return [(value[start:end].lower(), word) for start, end, word, _ in TOKENS.spans(value, removestops=False)]
+
+    # The vocabulary also has the pieces of dotted words, as other articles would give it.
+    vocabulary = tokens(text) + tokens(text.replace(".", " "))
+    terms = frozenset(word for _, word in vocabulary[pick::3])
+    forms = surface_forms(sorted({written for written, _ in vocabulary}))
+    assert mark_whole(text, terms, marking_pattern(terms, forms)) == mark_whole(text, terms)
 
 
 def test_plain_words_are_parsed_as_whooshs_parser_parses_them(corpus_index):

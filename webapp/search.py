@@ -187,9 +187,10 @@ class SearchEngine:
         scores = text * qf * rf * sf
         page = leaders[offset : offset + request.per_page]
         terms = highlight_terms(matches.query, snapshot)
+        pattern = snapshot.marking_pattern(terms) if terms else None
         hits = []
         for position in page:
-            hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms)
+            hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms, pattern)
             if request.collapse:
                 members = story_members(snapshot, request, matches, keep, qf * rf * sf, sort, position)
                 hit["story"] = story_json(snapshot, docs[members])
@@ -377,9 +378,9 @@ def highlight_terms(query: Query, snapshot) -> frozenset[str]:
     return frozenset(words)
 
 
-def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str]) -> dict[str, Any]:
+def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], pattern=None) -> dict[str, Any]:
     article = json.loads(snapshot.searcher.stored_fields(docnum)["payload"])
-    excerpt_html = highlight_text(article["excerpt"], terms)
+    excerpt_html = highlight_text(article["excerpt"], terms, pattern=pattern)
     return {
         "id": article["id"],
         "title": article["title"],
@@ -394,7 +395,7 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str]) -> dict
         "image": article["image"],
         "score": round(score, 4),
         "highlights": {
-            "title": highlight_text(article["title"], terms, whole=True),
+            "title": highlight_text(article["title"], terms, whole=True, pattern=pattern),
             "excerpt": excerpt_html,
         },
     }

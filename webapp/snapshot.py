@@ -20,6 +20,7 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from indexer.schema import column_values, published_seconds
 from indexer.stories import read_stories
 from webapp.scoring import SegmentPostings
+from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
 
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
 
@@ -167,6 +168,7 @@ class IndexSnapshot:
         self.vocabulary = Vocabulary(reader)
         self.docnum_of = {doc_id: n for n, doc_id in enumerate(self.ids) if self.live[n]}
         self.parser = None  # the QueryParser for this generation, set by the SearchEngine
+        self._surface_forms: dict[str, list[str]] | None = None
         self._leaves = [(sub, offset, sub.reader().doc_count_all()) for sub, offset in searcher.leaf_searchers()]
         self._postings = [SegmentPostings.load(build_dir, sub.reader().segment()) for sub, _, _ in self._leaves]
         self._postings_checked = time.monotonic()
@@ -181,6 +183,16 @@ class IndexSnapshot:
             self._postings = [p or SegmentPostings.load(self.build_dir, sub.reader().segment())
                               for p, (sub, _, _) in zip(self._postings, self._leaves)]
         return [(sub, offset, postings, size) for (sub, offset, size), postings in zip(self._leaves, self._postings)]
+
+    def marking_pattern(self, terms: frozenset[str]):
+        """The expression that finds ``terms`` in titles and excerpts (webapp/snippets.py),
+        from the written forms of the vocabulary, worked out at the first search. None when
+        the vocabulary's words are not the text fields' tokens (then words are analysed)."""
+        if self._surface_forms is None:
+            words_field = self.searcher.schema["words"].analyzer
+            same = getattr(words_field, "items", [None])[0].expression.pattern == TOKENS_PATTERN
+            self._surface_forms = surface_forms(self.vocabulary.words) if same else {}
+        return marking_pattern(terms, self._surface_forms) if self._surface_forms else None
 
     def has_term(self, fieldname: str, btext: bytes) -> bool:
         """Whether any segment has the term: from the posting arrays' term tables where

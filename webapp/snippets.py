@@ -9,6 +9,7 @@ chain of generators (a third of a search's time at 100,000 articles went to it).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from html import escape, unescape
 
 from whoosh import highlight
@@ -40,6 +41,7 @@ class FastTokens:
 
 
 TOKENS = FastTokens(ANALYZER)
+TOKENS_PATTERN = ANALYZER.items[0].expression.pattern
 ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
 
 
@@ -60,14 +62,14 @@ def crop(text: str, limit: int = SNIPPET_CHARS) -> str:
     return cut.rstrip(" ,;:") + ELLIPSIS
 
 
-def highlight_text(text: str, terms: frozenset[str], whole: bool = False) -> str:
+def highlight_text(text: str, terms: frozenset[str], whole: bool = False, pattern: re.Pattern | None = None) -> str:
     """Escaped HTML of ``text`` with ``terms`` marked; cropped around matches unless ``whole``."""
     if not text:
         return ""
     if terms:
         whole = whole or len(text) <= SNIPPET_CHARS
         if whole:
-            marked = mark_whole(text, terms)
+            marked = mark_whole(text, terms, pattern)
         else:
             fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=90, charlimit=None)
             marked = merge_adjacent_marks(highlight.highlight(text, terms, TOKENS, fragmenter, MarkFormatter(), top=2))
@@ -76,21 +78,53 @@ def highlight_text(text: str, terms: frozenset[str], whole: bool = False) -> str
     return escape(text if whole else crop(text), quote=False)
 
 
-def mark_whole(text: str, terms: frozenset[str]) -> str:
+def mark_whole(text: str, terms: frozenset[str], pattern: re.Pattern | None = None) -> str:
     """What Whoosh's highlighter gives for a whole text (WholeFragmenter, MarkFormatter, then
     merge_adjacent_marks), in one pass over the tokens: titles and most excerpts, ten of
     each per page, are whole. tests/test_search_features.py checks it against Whoosh's
-    highlighter on every corpus title and excerpt."""
+    highlighter on every corpus title and excerpt.
+
+    With ``pattern`` (``marking_pattern``), the matches are found by one regular expression
+    over the lowercased text instead of analysing every word."""
     pieces, done = [], 0
-    for start, end, word, _ in TOKENS.spans(text, removestops=False):
-        if word in terms:
-            pieces.append(escape(text[done:start], quote=False))
-            pieces.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
-            done = end
+    lowered = text.lower() if pattern is not None else ""
+    if pattern is not None and len(lowered) == len(text) and "Σ" not in text:  # offsets line up
+        matches = ((m.start(), m.end()) for m in pattern.finditer(lowered))
+    else:
+        matches = ((start, end) for start, end, word, _ in TOKENS.spans(text, removestops=False) if word in terms)
+    for start, end in matches:
+        pieces.append(escape(text[done:start], quote=False))
+        pieces.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
+        done = end
     if not pieces:
         return ""  # as Whoosh: a text without a match has no fragment
     pieces.append(escape(text[done:], quote=False))
     return merge_adjacent_marks("".join(pieces))
+
+
+def surface_forms(words: list[str]) -> dict[str, list[str]]:
+    """For each term a highlight can look for (a stem, or a stop word as written), the
+    words of ``words`` (the index's lowercased vocabulary of titles, excerpts and topics)
+    that the analyzer turns into it."""
+    forms: dict[str, list[str]] = defaultdict(list)
+    for word in words:
+        for _, end, term, _ in TOKENS.spans(word, removestops=False):
+            if end == len(word):  # the whole word is one token
+                forms[term].append(word)
+    return forms
+
+
+def marking_pattern(terms: frozenset[str], forms: dict[str, list[str]]) -> re.Pattern:
+    """A regular expression matching, in lowercased text, exactly the tokens whose analysed
+    form is one of ``terms``: their written forms, standing as whole tokens (the tokenizer's
+    words are runs of word characters joined by single dots)."""
+    written = sorted({word for term in terms for word in forms.get(term, ())}, key=lambda w: (-len(w), w))
+    if not written:
+        return NEVER
+    return re.compile(r"(?<!\w)(?<!\w\.)(?:" + "|".join(map(re.escape, written)) + r")(?!\w)(?!\.\w)")
+
+
+NEVER = re.compile(r"(?!)")
 
 
 def with_ellipses(marked: str, text: str) -> str:
