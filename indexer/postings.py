@@ -29,13 +29,14 @@ from whoosh.matching.wrappers import FilterMatcher
 
 from indexer.schema import TEXT_FIELDS
 
-# provider: is searched by prefix queries too; "words" only answers stop-word queries.
-FIELDS = TEXT_FIELDS + ("provider",)
+# provider: is searched by prefix queries too; "words" answers queries made only of stop words
+# ("when", "how"), whose every article Whoosh would otherwise walk one by one.
+FIELDS = TEXT_FIELDS + ("provider", "words")
 # Word positions are kept where the search gives proximity bonuses, so a bonus can be
 # confirmed without walking Whoosh's span matchers (webapp/ranking.py PHRASE_BOOSTS).
 POSITION_FIELDS = ("title", "excerpt")
 SUFFIX = ".nfpostings"
-MAGIC = b"NFPOST2\n"  # bumped whenever the arrays change; an older file is written anew
+MAGIC = b"NFPOST3\n"  # bumped whenever the arrays change; an older file is written anew
 ALIGN = 64
 
 
@@ -97,7 +98,7 @@ def term_postings(reader, field: str, text: bytes, positions: list | None = None
     """All postings of one term, deleted documents included, read a block at a time;
     with ``positions``, each posting's word positions are appended to it (their number to
     ``counts``)."""
-    decode = reader.schema[field].format.decode_positions
+    decode = reader.schema[field].format.decode_positions if positions is not None else None
     matcher = reader.postings(field, text)
     while isinstance(matcher, FilterMatcher):  # the deletion filter: deletions are applied later
         matcher = matcher.child
