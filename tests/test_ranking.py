@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from indexer.build import reindex
 from tests.conftest import article_fields, write_article
 from webapp.query import QueryParser
-from webapp.ranking import DEFAULT_QUALITY_WEIGHT, quality_factor
+from webapp.ranking import DEFAULT_QUALITY_WEIGHT, quality_factor, story_factor
 from webapp.search import SearchEngine, SearchRequest
 
 
@@ -74,3 +75,30 @@ def test_top_ten_equals_an_exhaustive_ranking(corpus_index, q):
     engine = SearchEngine(corpus_index)
     response = engine.search(SearchRequest(q=q, collapse=False))
     assert [hit["id"] for hit in response["hits"]] == reference_top(engine, q)
+
+
+def reference_leaders(engine, q, k):
+    """The first ``k`` story leaders of an independent, exhaustive ranking: Whoosh's own
+    unlimited collector, times quality and story factors, one article per story."""
+    snapshot = engine.snapshot()
+    results = snapshot.searcher.search(QueryParser(snapshot).parse(q).build(), limit=None)
+    docnums = np.array([hit.docnum for hit in results], dtype=np.int64)
+    text = np.array([hit.score for hit in results])
+    scores = text * quality_factor(snapshot.quality[docnums], engine.quality_weight) * story_factor(snapshot.story[docnums])
+    order = np.lexsort((docnums, -scores))
+    seen, leaders = set(), []
+    for docnum in docnums[order]:
+        if snapshot.story[docnum] not in seen:
+            seen.add(snapshot.story[docnum])
+            leaders.append(snapshot.ids[docnum])
+    return leaders[:k]
+
+
+@pytest.mark.parametrize("q", ["diablo beta", "blizzard", "power apps copilot", "open beta weekend", "druid"])
+@pytest.mark.parametrize("page", [1, 2])
+def test_collapsed_pages_equal_an_exhaustive_ranking(corpus_index, q, page):
+    engine = SearchEngine(corpus_index)
+    response = engine.search(SearchRequest(q=q, page=page))
+    expected = reference_leaders(engine, q, page * 10)[(page - 1) * 10:]
+    assert expected  # the page is not empty: the comparison means something
+    assert [hit["id"] for hit in response["hits"]] == expected

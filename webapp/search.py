@@ -302,20 +302,41 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
     count = max(4 * need, 64)
     while True:
         text = matches.scores[keep]
-        order = order_head(sort, docs, text * factor, published, quality, count)
+        scores = text * factor
+        order = order_head(sort, docs, scores, published, quality, count)
         leaders = collapse_stories(order, stories) if request.collapse else order
         if len(leaders) < need and len(order) < len(docs):
             count *= 4  # many reports of few stories: look deeper
             continue
         if pending is None:
             return text, order, leaders
-        # Confirm the whole head at once: one pass usually settles the page.
-        unsettled = keep[order]
+        last = int(np.flatnonzero(order == leaders[min(need, len(leaders)) - 1])[0]) if len(leaders) else -1
+        unsettled = keep[order[: last + 1]]
         unsettled = unsettled[pending.pending[unsettled]]
         if not len(unsettled):
             return text, order, leaders
+        if sort == "relevance":
+            unsettled = np.union1d(unsettled, reaching_bounds(request, matches, keep, factor, stories, need))
         pending.settle(unsettled, matches.scores)
-        count *= 4  # bounds that fell let others up: confirm a wider head next time
+
+
+def reaching_bounds(request, matches: Matches, keep: np.ndarray, factor: np.ndarray, stories: np.ndarray,
+                    need: int) -> np.ndarray:
+    """The pending articles whose upper bound reaches the least the page's last leader can
+    score (its score without unconfirmed bonuses): exactly the ones that must be confirmed,
+    found at once instead of a few per round."""
+    pending = matches.pending
+    waiting = pending.pending[keep]
+    lower = np.where(waiting, pending.base[keep], matches.scores[keep]) * factor
+    count = max(4 * need, 64)
+    while True:
+        head = order_head("relevance", matches.docs[keep], lower, lower, lower, count)
+        leaders = collapse_stories(head, stories) if request.collapse else head
+        if len(leaders) >= need or len(head) == len(lower):
+            break
+        count *= 4
+    floor = lower[leaders[need - 1]] if len(leaders) >= need else -np.inf
+    return keep[np.flatnonzero(waiting & (matches.scores[keep] * factor >= floor))]
 
 
 def story_members(snapshot, request, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
