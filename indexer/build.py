@@ -69,6 +69,7 @@ __all__ = ["IndexerError", "ReindexLocked", "UnsafeReindex", "ReindexReport", "r
 DEFAULT_MAX_LOSS = 0.25
 # A build from scratch of at least this many articles is indexed by several processes.
 PARALLEL_FROM = int(os.environ.get("NEWSFINDER_PARALLEL_FROM", "5000"))
+POOL_MIN_MB, POOL_MAX_MB = 128, 1024
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 # A reindex changing at most this share of the articles places only them in stories; more
 # changes regroup the collection (the rules are the same; the full pass also settles stories
@@ -219,8 +220,19 @@ def open_writer(ix, parallel: bool):
     core, each writing its own segment; updates go through one writer. The workers die with
     the reindex (indexer/workers.py), so a killed reindex leaves nothing running."""
     if parallel and WORKERS > 1:
-        return ix.writer(procs=WORKERS, multisegment=True, limitmb=128, batchsize=200)
-    return ix.writer(limitmb=128)
+        return ix.writer(procs=WORKERS, multisegment=True, limitmb=pool_limit_mb(WORKERS), batchsize=200)
+    return ix.writer(limitmb=pool_limit_mb(1))
+
+
+def pool_limit_mb(processes: int) -> int:
+    """How much each writer may hold in memory before Whoosh sorts postings out to a run on
+    disk: runs are merged posting by posting in Python at the end, a fifth of a large
+    build's time. A third of the memory available now, shared by the writers, 128-1024 MB."""
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return POOL_MIN_MB
+    return int(min(POOL_MAX_MB, max(POOL_MIN_MB, available / 3 / processes / 2**20)))
 
 
 def cancel(writer) -> None:

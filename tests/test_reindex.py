@@ -229,3 +229,11 @@ def test_a_large_build_writes_every_segments_arrays_beside_the_grouping(small_co
     assert segments and all(postings is not None for _, _, postings, _ in segments)
     assert all(postings_path(build, sub.reader().segment()).exists() for sub, _, _, _ in segments)
     assert SearchEngine(index_dir).search(SearchRequest(q="privacy"))["total"] >= 1
+
+
+def test_writers_memory_is_a_share_of_the_free_memory_within_bounds():
+    from indexer.build import POOL_MAX_MB, POOL_MIN_MB, pool_limit_mb
+
+    assert POOL_MIN_MB <= pool_limit_mb(2) <= POOL_MAX_MB
+    assert pool_limit_mb(10**7) == POOL_MIN_MB  # too many writers for the memory: the floor
+    assert pool_limit_mb(1) >= pool_limit_mb(4)
