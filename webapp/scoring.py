@@ -462,42 +462,20 @@ def score_segments(snapshot, query: Query, scored_terms: dict | None = None) -> 
     """Every matching live document with its score (an upper bound where a bonus is pending).
 
     Raises Unsupported when any segment lacks arrays or the query has another shape."""
-    docs_parts, score_parts, base_parts, uppers = [], [], [], {}
-    phrases: list[Phrase] = []
     segments = snapshot.segments()
     if any(postings is None for _, _, postings, _ in segments):
         raise Unsupported("a segment has no posting arrays yet")
-    whole = [(None, 0, merged_postings(snapshot, segments), snapshot.size)] if segments else []
-    for _, offset, postings, size in whole:
-        scored = SegmentScorer(snapshot.searcher, postings, size, scored_terms).evaluate(query)
-        local = np.flatnonzero(scored.mask & snapshot.live[offset : offset + size])
-        base = scored.score[local]
-        total = base.copy()
-        for bonus in scored.bonuses:
-            key = repr(bonus.phrase)
-            if key not in uppers:
-                phrases.append(bonus.phrase)
-                uppers[key] = []
-            upper = bonus.upper[local]
-            total += upper
-            uppers[key].append((len(docs_parts), upper))
-        docs_parts.append(local + offset)
-        score_parts.append(total)
-        base_parts.append(base)
-    if not docs_parts:
+    if not segments:
         return np.zeros(0, np.int64), np.zeros(0), None
-    docs = np.concatenate(docs_parts).astype(np.int64)
-    scores = np.concatenate(score_parts)
-    if not phrases:
-        return docs, scores, None
-    sizes = [len(d) for d in docs_parts]
-    per_phrase = []
-    for phrase in phrases:
-        full = [np.zeros(n) for n in sizes]
-        for part_index, upper in uppers[repr(phrase)]:
-            full[part_index] = upper
-        per_phrase.append((phrase, np.concatenate(full)))
-    pending = np.zeros(len(docs), bool)
+    postings = merged_postings(snapshot, segments)
+    scored = SegmentScorer(snapshot.searcher, postings, snapshot.size, scored_terms).evaluate(query)
+    docs = np.flatnonzero(scored.mask & snapshot.live)
+    base = scored.score[docs]
+    if not scored.bonuses:
+        return docs, base, None
+    per_phrase = [(bonus.phrase, bonus.upper[docs]) for bonus in scored.bonuses]
+    scores, pending = base.copy(), np.zeros(len(docs), bool)
     for _, upper in per_phrase:
+        scores += upper
         pending |= upper > 0
-    return docs, scores, PendingBonus(segments, docs, np.concatenate(base_parts), per_phrase, pending)
+    return docs, scores, PendingBonus(segments, docs, base, per_phrase, pending)
