@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from indexer.analysis import fused
 from indexer.schema import column_values, published_seconds
 from indexer.stories import read_stories
 from webapp.scoring import SegmentPostings
@@ -189,8 +190,8 @@ class IndexSnapshot:
         from the written forms of the vocabulary, worked out at the first search. None when
         the vocabulary's words are not the text fields' tokens (then words are analysed)."""
         if self._surface_forms is None:
-            words_field = self.searcher.schema["words"].analyzer
-            same = getattr(words_field, "items", [None])[0].expression.pattern == TOKENS_PATTERN
+            words = fused(self.searcher.schema["words"].analyzer)
+            same = words is not None and words.expression.pattern == TOKENS_PATTERN
             self._surface_forms = surface_forms(self.vocabulary.words) if same else {}
         return marking_pattern(terms, self._surface_forms) if self._surface_forms else None
 
