@@ -226,7 +226,7 @@ def open_writer(ix, parallel: bool):
 
 def pool_limit_mb(processes: int) -> int:
     """How much each writer may hold in memory before Whoosh sorts postings out to a run on
-    disk: runs are merged posting by posting in Python at the end, a fifth of a large
+    disk: runs are merged posting by posting in Python at the end, a sixth of a large
     build's time. A third of the memory available now, shared by the writers, 128-1024 MB."""
     try:
         available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
