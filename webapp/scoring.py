@@ -128,8 +128,7 @@ class SegmentPostings:
         postings = start + at[has]
         first = self.arrays[f"{name}.pos_indptr"][postings]
         counts = self.arrays[f"{name}.pos_indptr"][postings + 1] - first
-        flat = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
-        return np.repeat(docs[has], counts), self.arrays[f"{name}.positions"][flat].astype(np.int64)
+        return np.repeat(docs[has], counts), self.arrays[f"{name}.positions"][slices(first, counts)].astype(np.int64)
 
 
 class MergedPostings:
@@ -426,6 +425,11 @@ def phrases_stand(postings: SegmentPostings, name: str, words: list[bytes], docs
         if not len(ends):
             return np.zeros(len(docs), bool)
     return sorted_contains(ends >> 32, docs)
+
+
+def slices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The indexes of the slices [start, start + count) one after another (CSR rows)."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
 
 
 def sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:

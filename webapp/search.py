@@ -225,7 +225,7 @@ class SearchEngine:
         docnum = snapshot.docnum_of.get(article_id)
         if docnum is None:
             return None
-        return json.loads(snapshot.searcher.stored_fields(docnum)["payload"])
+        return snapshot.article(docnum)
 
 
 def score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
@@ -377,7 +377,7 @@ def story_json(snapshot, members: np.ndarray) -> dict[str, Any]:
 
 
 def report_json(snapshot, docnum: int) -> dict[str, Any]:
-    article = json.loads(snapshot.searcher.stored_fields(docnum)["payload"])
+    article = snapshot.article(docnum)
     return {"id": article["id"], "title": article["title"], "url": article["url"],
             "provider": article["provider_name"], "published": article["published"]}
 
@@ -400,7 +400,7 @@ def highlight_terms(query: Query, snapshot) -> frozenset[str]:
 
 
 def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], pattern=None) -> dict[str, Any]:
-    article = json.loads(snapshot.searcher.stored_fields(docnum)["payload"])
+    article = snapshot.article(docnum)
     excerpt_html = highlight_text(article["excerpt"], terms, pattern=pattern)
     return {
         "id": article["id"],

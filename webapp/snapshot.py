@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from indexer.analysis import fused
 from indexer.schema import column_values, published_seconds
 from indexer.stories import read_stories
-from webapp.scoring import SegmentPostings
+from webapp.scoring import SegmentPostings, slices
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
 
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
@@ -61,8 +62,7 @@ class FacetField:
             return docs[has], codes[has]
         starts = self.doc_indptr[docs]
         counts = self.doc_indptr[docs + 1] - starts
-        flat = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-        return np.repeat(docs, counts), self.doc_codes[flat]
+        return np.repeat(docs, counts), self.doc_codes[slices(starts, counts)]
 
     def codes_for(self, values: list[str]) -> list[int]:
         return [self.lookup[v.strip().lower()] for v in values if v.strip().lower() in self.lookup]
@@ -194,6 +194,10 @@ class IndexSnapshot:
             same = words is not None and words.expression.pattern == TOKENS_PATTERN
             self._surface_forms = surface_forms(self.vocabulary.words) if same else {}
         return marking_pattern(terms, self._surface_forms) if self._surface_forms else None
+
+    def article(self, docnum: int) -> dict:
+        """The stored article (its JSON payload) of a document."""
+        return json.loads(self.searcher.stored_fields(docnum)["payload"])
 
     def has_term(self, fieldname: str, btext: bytes) -> bool:
         """Whether any segment has the term: from the posting arrays' term tables where
