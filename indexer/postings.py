@@ -36,7 +36,7 @@ FIELDS = TEXT_FIELDS + ("provider", "words")
 # confirmed without walking Whoosh's span matchers (webapp/ranking.py PHRASE_BOOSTS).
 POSITION_FIELDS = ("title", "excerpt")
 SUFFIX = ".nfpostings"
-MAGIC = b"NFPOST3\n"  # bumped whenever the arrays change; an older file is written anew
+MAGIC = b"NFPOST4\n"  # bumped whenever the arrays change; an older file is written anew
 ALIGN = 64
 
 
@@ -79,18 +79,34 @@ def segment_arrays(reader) -> dict[str, np.ndarray]:
             freqs.append(weights)
             indptr.append(indptr[-1] + len(ids))
         if field in POSITION_FIELDS:
-            arrays[f"{field}.pos_indptr"] = np.cumsum([0] + counts, dtype=np.int64)
-            arrays[f"{field}.positions"] = np.asarray(positions, dtype=np.int32)
+            arrays[f"{field}.pos_indptr"] = compact(np.cumsum([0] + counts, dtype=np.int64))
+            arrays[f"{field}.positions"] = compact(np.asarray(positions, dtype=np.int64))
         lengths = np.fromiter((reader.doc_field_length(n, field) or 0 for n in range(size)), np.float64, size)
         arrays.update({
             f"{field}.terms": np.frombuffer(b"".join(terms), dtype=np.uint8),
             f"{field}.term_offsets": np.cumsum([0] + [len(t) for t in terms], dtype=np.int64),
-            f"{field}.indptr": np.asarray(indptr, dtype=np.int64),
+            f"{field}.indptr": compact(np.asarray(indptr, dtype=np.int64)),
             f"{field}.docs": np.concatenate(docs).astype(np.int32) if docs else np.zeros(0, np.int32),
-            f"{field}.freqs": np.concatenate(freqs).astype(np.float32) if freqs else np.zeros(0, np.float32),
+            f"{field}.freqs": compact(np.concatenate(freqs)) if freqs else np.zeros(0, np.uint8),
             f"{field}.lengths": lengths,
         })
     return arrays
+
+
+def compact(values: np.ndarray) -> np.ndarray:
+    """The narrowest unsigned integer type that holds every value (term frequencies are
+    mostly 1-3, positions within an excerpt below 256): the arrays a search touches are a
+    worker's largest share of resident memory. Fractional weights stay 32-bit floats.
+    Readers widen before any arithmetic (webapp/scoring.py), so no sum can wrap around."""
+    if values.dtype.kind == "f" and not np.array_equal(values, np.floor(values)):
+        return values.astype(np.float32)
+    if len(values) and values.min() < 0:
+        return values.astype(np.int64)
+    top = int(values.max()) if len(values) else 0
+    for kind in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(kind).max:
+            return values.astype(kind)
+    return values.astype(np.uint64)
 
 
 def term_postings(reader, field: str, text: bytes, positions: list | None = None,

@@ -170,3 +170,31 @@ def test_frequent_terms_keep_their_scores_between_searches_within_a_budget():
     assert kept.get(("title", b"1")) is None  # the least recently used made room
     assert [kept.get(("title", k)) is not None for k in (b"0", b"2", b"3")] == [True, True, True]
     assert kept.size <= kept.budget
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 70_000), max_size=40), st.booleans())
+def test_compacted_arrays_keep_every_value_in_the_narrowest_type(tmp_path_factory, values, fractional):
+    from indexer.postings import compact, read_arrays, write_arrays
+
+    original = np.asarray(values, dtype=np.float64) + (0.5 if fractional else 0.0)
+    stored = compact(original)
+    if fractional and len(values):
+        assert stored.dtype == np.float32  # a boosted weight is not rounded
+    else:
+        narrower_max = 2 ** (4 * stored.dtype.itemsize) - 1  # what half as many bytes hold
+        assert stored.dtype.kind == "u" and (stored.dtype.itemsize == 1 or max(values) > narrower_max)
+    path = tmp_path_factory.mktemp("arrays") / "one.nfpostings"
+    write_arrays(path, {"freqs": stored})
+    np.testing.assert_array_equal(read_arrays(path)["freqs"].astype(np.float64), original)
+
+
+def test_the_corpus_arrays_are_stored_narrow(corpus_index):
+    from indexer.postings import read_arrays
+
+    build = current_build(corpus_index)
+    arrays = [read_arrays(path) for path in build.glob(f"*{SUFFIX}")]
+    assert arrays
+    for segment in arrays:
+        assert segment["excerpt.positions"].dtype == np.uint8  # an excerpt is under 256 words
+        assert segment["title.freqs"].dtype == np.uint8

@@ -112,7 +112,7 @@ class SegmentPostings:
     def doc_frequency(self, name: str, text: bytes) -> int:
         """Postings of the term, deleted documents included: Whoosh's document frequency."""
         row = self.rows[name].get(text)
-        return 0 if row is None else int(self.arrays[f"{name}.indptr"][row + 1] - self.arrays[f"{name}.indptr"][row])
+        return 0 if row is None else int(self.arrays[f"{name}.indptr"][row + 1]) - int(self.arrays[f"{name}.indptr"][row])
 
     def has_positions(self, name: str) -> bool:
         return f"{name}.positions" in self.arrays
@@ -126,8 +126,9 @@ class SegmentPostings:
         term_docs = self.arrays[f"{name}.docs"][start:end]
         has, at = sorted_lookup(term_docs, docs)
         postings = start + at[has]
-        first = self.arrays[f"{name}.pos_indptr"][postings]
-        counts = self.arrays[f"{name}.pos_indptr"][postings + 1] - first
+        # Widened first: the file keeps the narrowest type (indexer/postings.py compact).
+        first = self.arrays[f"{name}.pos_indptr"][postings].astype(np.int64)
+        counts = self.arrays[f"{name}.pos_indptr"][postings + 1].astype(np.int64) - first
         return np.repeat(docs[has], counts), self.arrays[f"{name}.positions"][slices(first, counts)].astype(np.int64)
 
 
