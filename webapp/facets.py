@@ -15,8 +15,9 @@ FACET_NAMES = ("topic", "provider", "type", "year")
 
 
 def count_values(snapshot, name: str, selected: np.ndarray, collapse: bool) -> np.ndarray:
+    """Per value code of the facet, how many of the ``selected`` documents (or their stories) have it."""
     facet = snapshot.facets[name]
-    docs, codes = facet.values_of(np.flatnonzero(selected))
+    docs, codes = facet.values_of(selected)
     size = len(facet.labels)
     if not collapse or not len(docs):
         return np.bincount(codes, minlength=size)
@@ -32,11 +33,10 @@ def count_values(snapshot, name: str, selected: np.ndarray, collapse: bool) -> n
 def facet_counts(snapshot, matched: np.ndarray, masks: dict, collapse: bool, size: int) -> dict[str, dict[str, int]]:
     """Top ``size`` values per facet as {label: count}, largest first (years newest first)."""
     result = {}
-    matching = np.zeros(snapshot.size, dtype=bool)
-    matching[matched] = True
-    filtered = matching & combine(masks)
+    # The matches are picked out of the masks once; facets without a filter of their own share them.
+    filtered = matched[combine(masks)[matched]]
     for name in FACET_NAMES:
-        selected = matching & combine(masks, leave_out=name) if name in masks else filtered
+        selected = matched[combine(masks, leave_out=name)[matched]] if name in masks else filtered
         counts = count_values(snapshot, name, selected, collapse)
         facet = snapshot.facets[name]
         present = np.flatnonzero(counts)
