@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from indexer.articles import ArticleError, iter_article_paths, parse_article
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, article_fields, write_article
 
 SEED_ID = "000_dd0a1db9d83ee7d8"
 
@@ -128,3 +128,18 @@ def test_only_article_files_are_found_and_hidden_ones_skipped(tmp_path):
     for name in ["a.md", "b.markdown", "c.txt", "d.html", ".hidden.md", ".git/e.md", "sub/f.MD"]:
         write(tmp_path, name, "---\ntitle: x\n---\n")
     assert list(iter_article_paths(tmp_path)) == ["a.md", "b.markdown", "c.txt", "sub/f.MD"]
+
+
+def test_an_article_page_follows_its_file_through_changes_and_deletion(small_collection, index_dir, make_client):
+    from indexer.build import reindex
+
+    reindex(small_collection, index_dir)
+    write_article(small_collection, "beta.md", **article_fields("Closed beta weekend moved to spring"))
+    reindex(small_collection, index_dir)  # the old document is deleted, the new one is in a new segment
+    client = make_client()
+    assert client.get("/api/articles/beta").get_json()["article"]["title"] == "Closed beta weekend moved to spring"
+    assert client.get("/api/articles/nested/library").get_json()["article"]["title"] == "Library lends laptops"
+    (small_collection / "beta.md").unlink()
+    reindex(small_collection, index_dir)
+    assert make_client().get("/api/articles/beta").status_code == 404
+    assert make_client().get("/api/articles/Beta").status_code == 404  # ids are exact

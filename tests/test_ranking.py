@@ -63,7 +63,7 @@ def reference_top(engine, q, k=10):
     results = snapshot.searcher.search(query, limit=None)
     scored = [(-(hit.score * quality_factor(snapshot.quality[hit.docnum], engine.quality_weight)), hit.docnum)
               for hit in results]
-    return [snapshot.ids[docnum] for _, docnum in sorted(scored)[:k]]
+    return [snapshot.article(docnum)["id"] for _, docnum in sorted(scored)[:k]]
 
 
 @pytest.mark.parametrize("q", [
@@ -90,7 +90,7 @@ def reference_leaders(engine, q, k):
     for docnum in docnums[order]:
         if snapshot.story[docnum] not in seen:
             seen.add(snapshot.story[docnum])
-            leaders.append(snapshot.ids[docnum])
+            leaders.append(snapshot.article(int(docnum))["id"])
     return leaders[:k]
 
 

@@ -58,5 +58,5 @@ def test_no_two_top_ten_hits_report_the_same_story(corpus_index):
     queries = [i["query"] for i in load_known_items()] + [q["query"] for q in load_natural_queries()]
     for q in queries:
         hits = engine.search(SearchRequest(q=q))["hits"]
-        stories = [snapshot.story[snapshot.docnum_of[h["id"]]] for h in hits]
+        stories = [snapshot.story[snapshot.docnum(h["id"])] for h in hits]
         assert len(stories) == len(set(stories)), q

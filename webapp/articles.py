@@ -18,7 +18,7 @@ KEY_TERMS = 8
 
 def article_details(engine, article_id: str) -> dict | None:
     snapshot = engine.snapshot()
-    docnum = snapshot.docnum_of.get(article_id)
+    docnum = snapshot.docnum(article_id)
     if docnum is None:
         return None
     article = engine.get_article(article_id)

@@ -222,7 +222,7 @@ class SearchEngine:
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         snapshot = self.snapshot()
-        docnum = snapshot.docnum_of.get(article_id)
+        docnum = snapshot.docnum(article_id)
         if docnum is None:
             return None
         return snapshot.article(docnum)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from whoosh.reading import TermNotFound
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from indexer.analysis import fused
@@ -153,12 +154,11 @@ class IndexSnapshot:
             deleted = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
             self.live[base + deleted] = False
         self.doc_count = int(self.live.sum())
-        self.ids = column_values(reader, "id")
         self.quality = np.array(column_values(reader, "quality"), dtype=np.float64)
         self.published = published_seconds(reader)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest = float(known.max()) if len(known) else 0.0
-        self.story = self.story_codes(read_stories(build_dir, self.generation))
+        self.story = story_codes(reader, read_stories(build_dir, self.generation))
         self.story_shared = np.bincount(self.story)[self.story] > 1  # the article's story has other reports
         self.facets = {
             "topic": keyword_facet(reader, "topic_value", self.live),
@@ -167,7 +167,6 @@ class IndexSnapshot:
             "year": year_facet(self.published, self.live),
         }
         self.vocabulary = Vocabulary(reader)
-        self.docnum_of = {doc_id: n for n, doc_id in enumerate(self.ids) if self.live[n]}
         self.parser = None  # the QueryParser for this generation, set by the SearchEngine
         self._surface_forms: dict[str, list[str]] | None = None
         self._leaves = [(sub, offset, sub.reader().doc_count_all()) for sub, offset in searcher.leaf_searchers()]
@@ -207,11 +206,21 @@ class IndexSnapshot:
             return any(btext in postings.rows[fieldname] for _, _, postings, _ in segments)
         return (fieldname, btext) in self.searcher.reader()
 
-    def story_codes(self, story_of: dict[str, str]) -> np.ndarray:
-        """One integer per document naming its story; ungrouped documents get their own."""
-        codes: dict[str, int] = {}
-        result = np.empty(self.size, dtype=np.int64)
-        for docnum, doc_id in enumerate(self.ids):
-            key = story_of.get(doc_id, f"\x00{doc_id}")
-            result[docnum] = codes.setdefault(key, len(codes))
-        return result
+    def docnum(self, article_id: str) -> int | None:
+        """The live document of an article id, looked up in Whoosh's term table (a dict of
+        every id would be 6.5 MB per 100,000 articles, for the one request that needs it)."""
+        try:
+            docnum = self.searcher.reader().first_id("id", article_id)
+        except TermNotFound:
+            return None
+        return docnum if self.live[docnum] else None
+
+
+def story_codes(reader, story_of: dict[str, str]) -> np.ndarray:
+    """One integer per document naming its story; ungrouped documents get their own."""
+    codes: dict[str, int] = {}
+    result = np.empty(reader.doc_count_all(), dtype=np.int64)
+    for docnum, doc_id in enumerate(column_values(reader, "id")):
+        key = story_of.get(doc_id, f"\x00{doc_id}")
+        result[docnum] = codes.setdefault(key, len(codes))
+    return result
