@@ -137,6 +137,17 @@ def term_postings(reader, field: str, text: bytes, positions: list | None = None
     return np.concatenate(ids), np.concatenate(weights)
 
 
+def field_postings(leaf, fieldname: str):
+    """(term, document numbers) of every term of a field in one segment, deleted documents
+    included, in term order. The terms' records are read in one sequential pass and their
+    postings straight from them: looking each term up in Whoosh's hashed term table touches
+    pages all over it (15 MB per worker for 387 provider names at 100,000 articles)."""
+    fieldformat = leaf.schema[fieldname].format
+    for text, info in leaf.iter_field(fieldname):
+        matcher = leaf._codec.postings_reader(leaf._terms._postfile, info, fieldformat)
+        yield text, np.fromiter(matcher.all_ids(), dtype=np.int64)
+
+
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write atomically: a reader sees the whole file or none."""
     header, offset = {}, 0

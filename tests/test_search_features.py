@@ -155,6 +155,30 @@ def test_a_facets_own_filter_does_not_hide_its_other_values(features):
     assert facets["provider"] == {"Tech Daily": 2}
 
 
+def test_facet_values_follow_updates_and_deletions_across_segments(seeds, index_dir):
+    from webapp.search import SearchEngine
+
+    for number in range(6):
+        write_article(seeds, f"a{number}.md", **article_fields(
+            f"Report {number}", provider={"name": f"Outlet {number % 3}"}, topics=[f"Topic {number % 2}", "Shared"]))
+    reindex(seeds, index_dir)
+    write_article(seeds, "a1.md", **article_fields("Report one moved", provider={"name": "Outlet 9"}, topics=["Topic 9"]))
+    (seeds / "a2.md").unlink()
+    write_article(seeds, "a6.md", **article_fields("Report six", provider={"name": "Outlet 0"}, topics=["Shared"]))
+    reindex(seeds, index_dir)  # now two segments, with deletions in the first
+    snapshot = SearchEngine(index_dir).snapshot()
+    assert len(snapshot.searcher.reader().leaf_readers()) > 1
+    reader = snapshot.searcher.reader()
+    for name, field in (("provider", "provider_value"), ("topic", "topic_value"), ("type", "type")):
+        facet = snapshot.facets[name]
+        ours = {facet.labels[code]: sorted(facet.pair_docs[facet.pair_codes == code].tolist())
+                for code in range(len(facet.labels))}
+        # Whoosh's own lookups, deletions filtered out by its reader
+        whoosh = {reader.schema[field].from_bytes(term): sorted(reader.postings(field, term).all_ids())
+                  for term in reader.lexicon(field)}
+        assert ours == whoosh, name
+
+
 @pytest.mark.parametrize("params, parameter", [
     ({"from": "yesterday"}, "from"), ({"to": "2023-13-01"}, "to"), ({"min_quality": "high"}, "min_quality"), ({"sort": "random"}, "sort"), ({"collapse": "maybe"}, "collapse"),
     ({"half_life": "-3"}, "half_life"), ({"half_life": "nan"}, "half_life"), ({"explain": "perhaps"}, "explain"),

@@ -20,6 +20,7 @@ from whoosh.reading import TermNotFound
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from indexer.analysis import fused
+from indexer.postings import field_postings
 from indexer.schema import column_values, published_seconds
 from indexer.stories import read_stories
 from webapp.scoring import SegmentPostings, slices
@@ -78,12 +79,18 @@ class FacetField:
 
 
 def keyword_facet(reader, fieldname: str, live: np.ndarray) -> FacetField:
-    labels, docs, codes = [], [], []
+    """A keyword field's values and the live documents having each, segment by segment."""
+    found: dict[bytes, list[np.ndarray]] = {}
+    for leaf, base in reader.leaf_readers():
+        if fieldname in leaf.schema:
+            for btext, ids in field_postings(leaf, fieldname):
+                found.setdefault(btext, []).append(ids + base)
     fieldobj = reader.schema[fieldname]
-    for code, btext in enumerate(reader.lexicon(fieldname)):
-        labels.append(fieldobj.from_bytes(btext))
-        ids = np.fromiter(reader.postings(fieldname, btext).all_ids(), dtype=np.int64)
+    labels, docs, codes = [], [], []
+    for code, btext in enumerate(sorted(found)):
+        ids = np.concatenate(found[btext])
         ids = ids[live[ids]]
+        labels.append(fieldobj.from_bytes(btext))
         docs.append(ids)
         codes.append(np.full(len(ids), code, dtype=np.int32))
     return FacetField(
