@@ -156,22 +156,6 @@ def test_a_parallel_build_searches_like_a_serial_one(corpus_dir, corpus_index, t
         assert (a["total"], a["facets"]) == (b["total"], b["facets"]), text
 
 
-def test_frequent_terms_keep_their_scores_between_searches_within_a_budget():
-    from webapp.scoring import FrequentTermScores
-
-    kept = FrequentTermScores(budget=3 * 1600, least=100)
-    common = [(np.arange(100, dtype=np.int64), np.ones(100)) for _ in range(4)]  # 1,600 bytes each
-    kept.offer(("title", b"rare"), (np.arange(99, dtype=np.int64), np.ones(99)))
-    assert kept.get(("title", b"rare")) is None  # cheap to score again: not kept
-    for number, scored in enumerate(common[:3]):
-        kept.offer(("title", str(number).encode()), scored)
-    assert kept.get(("title", b"0")) is common[0]  # now the most recently used
-    kept.offer(("title", b"3"), common[3])
-    assert kept.get(("title", b"1")) is None  # the least recently used made room
-    assert [kept.get(("title", k)) is not None for k in (b"0", b"2", b"3")] == [True, True, True]
-    assert kept.size <= kept.budget
-
-
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 70_000), max_size=40), st.booleans())
 def test_compacted_arrays_keep_every_value_in_the_narrowest_type(tmp_path_factory, values, fractional):

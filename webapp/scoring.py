@@ -18,8 +18,6 @@ Whoosh.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from math import log
 
@@ -30,49 +28,8 @@ from whoosh.query import And, AndMaybe, AndNot, Not, NullQuery, Or, Phrase, Quer
 from indexer.postings import FIELDS, postings_path, read_arrays
 
 
-# Terms with at least this many postings keep their scores between searches, within this
-# budget per worker (webapp/scoring.py FrequentTermScores).
-FREQUENT_POSTINGS = 1000
-FREQUENT_SCORES_BYTES = 8 * 1024 * 1024
-
-
 class Unsupported(Exception):
     """The query has a shape the arrays cannot answer exactly; Whoosh scores it."""
-
-
-class FrequentTermScores:
-    """The BM25 scores of common terms, kept between the searches of one snapshot.
-
-    Readers' words follow Zipf's law: the same few common words (a site's game, "beta",
-    "apps") come back in most queries, and each costs the most to score, a pass over tens
-    of thousands of postings. Their scores depend only on the snapshot, so they are kept
-    (least recently used first out) within a memory budget."""
-
-    def __init__(self, budget: int = FREQUENT_SCORES_BYTES, least: int = FREQUENT_POSTINGS):
-        self.budget, self.least = budget, least
-        self.entries: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
-        with self.lock:
-            found = self.entries.get(key)
-            if found is not None:
-                self.entries.move_to_end(key)
-            return found
-
-    def offer(self, key: tuple, scored: tuple[np.ndarray, np.ndarray]) -> None:
-        docs, scores = scored
-        if len(docs) < self.least:
-            return  # cheap to score again
-        with self.lock:
-            if key in self.entries:
-                return
-            self.entries[key] = scored
-            self.size += docs.nbytes + scores.nbytes
-            while self.size > self.budget and self.entries:
-                old_docs, old_scores = self.entries.popitem(last=False)[1]
-                self.size -= old_docs.nbytes + old_scores.nbytes
 
 
 class SegmentPostings:
@@ -82,7 +39,6 @@ class SegmentPostings:
         self.arrays = arrays
         self.norms: dict[tuple, np.ndarray] = {}  # per field and statistics, see length_norms
         self.idfs: dict[tuple, float] = {}
-        self.frequent = FrequentTermScores()
         self.rows: dict[str, dict[bytes, int]] = {}
         for name in FIELDS:
             if f"{name}.indptr" not in arrays:
@@ -144,7 +100,6 @@ class MergedPostings:
         self.parts = parts
         self.norms: dict[tuple, np.ndarray] = {}
         self.idfs: dict[tuple, float] = {}
-        self.frequent = FrequentTermScores()
         self.rows = {name: True for name in FIELDS if all(name in p.rows for p, _ in parts)}
         self._lengths: dict[str, np.ndarray] = {}
 
@@ -252,12 +207,10 @@ class SegmentScorer:
             raise Unsupported(f"no arrays for field {name}")
         text = self.searcher.schema[name].to_bytes(query.text)
         key = (name, text)
-        found = self.scored_terms.get(key) or self.postings.frequent.get(key)
+        found = self.scored_terms.get(key)
         if found is None:
             docs, freqs = self.postings.term(name, text)
-            found = (docs, self.bm25(name, text, docs, freqs))
-            self.postings.frequent.offer(key, found)
-        self.scored_terms[key] = found
+            found = self.scored_terms[key] = (docs, self.bm25(name, text, docs, freqs))
         return found
 
     def bm25(self, name: str, text: bytes, docs: np.ndarray, freqs: np.ndarray) -> np.ndarray:
