@@ -18,13 +18,13 @@ import datetime as dt
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from bench.peers import PEERS, load_articles, percentiles
@@ -46,12 +46,25 @@ def timed(command: list[str]) -> float:
 
 
 def ask(base: str, q: str) -> float:
+    """Milliseconds from connecting to the last byte of the answer to one search.
+
+    The client speaks HTTP/1.1 over a plain socket and checks the answer (status 200, JSON
+    with hits) after the clock stops: urllib with json.loads inside the timing cost the
+    client 0.5 ms of CPU per request, on the same two cores as the server."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    request = (f"GET /api/search?{urllib.parse.urlencode({'q': q})} HTTP/1.1\r\n"
+               f"Host: {host}\r\nConnection: close\r\n\r\n").encode("ascii")
     started = time.perf_counter()
-    with urllib.request.urlopen(f"{base}/api/search?{urllib.parse.urlencode({'q': q})}", timeout=60) as response:
-        body = json.loads(response.read())
-        if response.status != 200 or "hits" not in body:
-            raise RuntimeError(f"bad answer for {q!r}")
-    return (time.perf_counter() - started) * 1000
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    elapsed = (time.perf_counter() - started) * 1000
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200 ") or "hits" not in json.loads(body):
+        raise RuntimeError(f"bad answer for {q!r}: {head[:60]!r}")
+    return elapsed
 
 
 def throughput(base: str, queries: list[str], clients: int, seconds: float) -> dict:

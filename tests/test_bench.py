@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bench.__main__ import bench_newsfinder, table
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bench.__main__ import ask, bench_newsfinder, table
 from bench.peers import PEERS, load_articles
 from bench.synthetic import corpus_model, make_queries, write_collection
 
@@ -25,3 +30,33 @@ def test_bench_runs_end_to_end_on_a_small_collection(corpus_dir, tmp_path):
         assert results[name]["build_docs_per_s"] > 0 and results[name]["p99_ms"] >= results[name]["p50_ms"]
     text = table(300, results)
     assert text.count("\n| ") == 4 and "reindex after changing one file" in text
+
+
+def test_the_load_generator_counts_only_whole_search_answers():
+    answers = {"/api/search?q=good": (200, b'{"total": 0, "hits": []}'), "/api/search?q=empty": (200, b"{}"),
+               "/api/search?q=down": (503, b'{"error": {}}')}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            status, body = answers[self.path]
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert ask(base, "good") > 0
+        for q in ("empty", "down"):
+            with pytest.raises(RuntimeError, match=q):
+                ask(base, q)
+    finally:
+        server.shutdown()
