@@ -21,7 +21,7 @@ def article_details(engine, article_id: str) -> dict | None:
     docnum = snapshot.docnum(article_id)
     if docnum is None:
         return None
-    article = engine.get_article(article_id)
+    article = snapshot.article(docnum)  # the same snapshot as the docnum, whatever a reindex does meanwhile
     same = (snapshot.story == snapshot.story[docnum]) & snapshot.live
     same[docnum] = False
     siblings = np.flatnonzero(same).tolist()

@@ -220,13 +220,6 @@ class SearchEngine:
             "hits": hits,
         }
 
-    def get_article(self, article_id: str) -> dict[str, Any] | None:
-        snapshot = self.snapshot()
-        docnum = snapshot.docnum(article_id)
-        if docnum is None:
-            return None
-        return snapshot.article(docnum)
-
 
 def score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
     """Every matching document with its BM25F score: exhaustive, so exact."""
