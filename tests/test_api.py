@@ -110,3 +110,19 @@ def test_secured_field_is_never_served(corpus_client):
     body = corpus_client.get("/api/search?q=facial+recognition+ban").get_json()
     assert body["hits"][0]["id"] == "000_dd0a1db9d83ee7d8"
     assert "secured" not in str(body) and "kkzKM" not in str(body)
+
+
+def test_the_api_sends_the_engines_answer_and_then_its_cached_text(small_index, make_client):
+    from webapp.search import SearchEngine, SearchRequest
+
+    client = make_client()
+    first = client.get("/api/search?q=open+beta&explain=true")
+    again = client.get("/api/search?q=open+beta&explain=true")
+    assert first.mimetype == again.mimetype == "application/json"
+    first, again = first.get_json(), again.get_json()
+    assert (first["cached"], again["cached"]) == (False, True)
+    expected = SearchEngine(small_index).search(SearchRequest(q="open beta", explain=True))
+    for body in (first, again):
+        assert list(body) == list(expected)  # the documented field order, took_ms and cached last
+        assert {k: v for k, v in body.items() if k not in ("took_ms", "cached")} == \
+               {k: v for k, v in expected.items() if k not in ("took_ms", "cached")}

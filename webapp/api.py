@@ -30,7 +30,7 @@ def bad_parameter(exc: BadParameter):
 
 @bp.get("/search")
 def search():
-    return jsonify(engine().search(search_request(request.args)))
+    return current_app.response_class(engine().search_json(search_request(request.args)), mimetype="application/json")
 
 
 @bp.get("/suggest")

@@ -148,19 +148,32 @@ class SearchEngine:
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """Answer a search, from the cache when the same request met the same index generation."""
         started = time.perf_counter()
+        answer, text, hit = self._answer(request)
+        if answer is None:
+            answer = json.loads(text)
+        return {**answer, "took_ms": round((time.perf_counter() - started) * 1000, 2), "cached": hit}
+
+    def search_json(self, request: SearchRequest) -> str:
+        """The same answer as JSON text, as the API sends it: the cached text is sent as it
+        is, not parsed and encoded again."""
+        started = time.perf_counter()
+        _, text, hit = self._answer(request)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return f'{text[:-1]},"took_ms":{json.dumps(took)},"cached":{json.dumps(hit)}}}'
+
+    def _answer(self, request: SearchRequest) -> tuple[dict[str, Any] | None, str, bool]:
+        """(answer or None when it came from the cache, its JSON text, whether it did)."""
         snapshot = self.snapshot()
         key = (str(snapshot.build_dir), snapshot.generation, json.dumps(asdict(request), sort_keys=True, default=str))
         with self._lock:
             text = self._cache.get(key)
             if text is not None:
                 self._cache.move_to_end(key)
-        hit = text is not None
-        if hit:
-            answer = json.loads(text)
-        else:
-            answer = self._search(snapshot, request)
-            self._remember(key, json.dumps(answer, separators=(",", ":")))
-        return {**answer, "took_ms": round((time.perf_counter() - started) * 1000, 2), "cached": hit}
+                return None, text, True
+        answer = self._search(snapshot, request)
+        text = json.dumps(answer, separators=(",", ":"))
+        self._remember(key, text)
+        return answer, text, False
 
     def _remember(self, key: tuple, text: str) -> None:
         with self._lock:
