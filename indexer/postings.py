@@ -25,7 +25,6 @@ import struct
 from pathlib import Path
 
 import numpy as np
-from whoosh.matching.wrappers import FilterMatcher
 
 from indexer.schema import TEXT_FIELDS
 
@@ -72,8 +71,8 @@ def segment_arrays(reader) -> dict[str, np.ndarray]:
         if field not in reader.schema:
             continue
         terms, indptr, docs, freqs, counts, positions = [], [0], [], [], [], []
-        for text in reader.lexicon(field):
-            ids, weights = term_postings(reader, field, text, positions if field in POSITION_FIELDS else None, counts)
+        for text, matcher in field_matchers(reader, field):
+            ids, weights = term_postings(reader, field, matcher, positions if field in POSITION_FIELDS else None, counts)
             terms.append(text)
             docs.append(ids)
             freqs.append(weights)
@@ -109,15 +108,11 @@ def compact(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint64)
 
 
-def term_postings(reader, field: str, text: bytes, positions: list | None = None,
+def term_postings(reader, field: str, matcher, positions: list | None = None,
                   counts: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """All postings of one term, deleted documents included, read a block at a time;
-    with ``positions``, each posting's word positions are appended to it (their number to
-    ``counts``)."""
+    """All postings of one term's matcher, read a block at a time; with ``positions``, each
+    posting's word positions are appended to it (their number to ``counts``)."""
     decode = reader.schema[field].format.decode_positions if positions is not None else None
-    matcher = reader.postings(field, text)
-    while isinstance(matcher, FilterMatcher):  # the deletion filter: deletions are applied later
-        matcher = matcher.child
     ids, weights = [], []
     while matcher.is_active():
         # A block holds up to 128 postings; reading it whole skips Whoosh's per-posting calls.
@@ -137,14 +132,20 @@ def term_postings(reader, field: str, text: bytes, positions: list | None = None
     return np.concatenate(ids), np.concatenate(weights)
 
 
-def field_postings(leaf, fieldname: str):
-    """(term, document numbers) of every term of a field in one segment, deleted documents
-    included, in term order. The terms' records are read in one sequential pass and their
-    postings straight from them: looking each term up in Whoosh's hashed term table touches
-    pages all over it (15 MB per worker for 387 provider names at 100,000 articles)."""
+def field_matchers(leaf, fieldname: str):
+    """(term, matcher over its postings) for every term of a field in one segment, in term
+    order, deleted documents included. The terms' records are read in one sequential pass
+    and each matcher made straight from its record: looking each term up in Whoosh's hashed
+    term table touches pages all over it (15 MB per worker for 387 provider names at 100,000
+    articles) and costs a lookup per term."""
     fieldformat = leaf.schema[fieldname].format
     for text, info in leaf.iter_field(fieldname):
-        matcher = leaf._codec.postings_reader(leaf._terms._postfile, info, fieldformat)
+        yield text, leaf._codec.postings_reader(leaf._terms._postfile, info, fieldformat)
+
+
+def field_postings(leaf, fieldname: str):
+    """(term, document numbers) of every term of a field in one segment (field_matchers)."""
+    for text, matcher in field_matchers(leaf, fieldname):
         yield text, np.fromiter(matcher.all_ids(), dtype=np.int64)
 
 
