@@ -97,6 +97,11 @@ def fused(analyzer) -> FusedAnalysis | None:
     return known[1]
 
 
+def fused_for(value, analyzer, options: dict) -> FusedAnalysis | None:
+    """The fused analysis when Whoosh indexes a plain string with no other options."""
+    return fused(analyzer) if isinstance(value, str) and set(options) <= {"mode"} else None
+
+
 def index_in_one_loop() -> None:
     """Let Whoosh's Positions and Frequency formats index a string through the fused analysis."""
     if getattr(formats.Positions, "_newsfinder_fused", False):
@@ -105,7 +110,7 @@ def index_in_one_loop() -> None:
     with_frequencies = formats.Frequency.word_values
 
     def positions_word_values(self, value, analyzer, **kwargs):
-        fast = fused(analyzer) if isinstance(value, str) and set(kwargs) <= {"mode"} else None
+        fast = fused_for(value, analyzer, kwargs)
         if fast is None:
             yield from with_positions(self, value, analyzer, **kwargs)
             return
@@ -114,7 +119,7 @@ def index_in_one_loop() -> None:
             yield word, len(positions), float(len(positions)) * boost, self.encode(positions)
 
     def frequency_word_values(self, value, analyzer, **kwargs):
-        fast = fused(analyzer) if isinstance(value, str) and set(kwargs) <= {"mode"} else None
+        fast = fused_for(value, analyzer, kwargs)
         if fast is None:
             return with_frequencies(self, value, analyzer, **kwargs)
         boost = self.field_boost
