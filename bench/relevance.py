@@ -8,6 +8,7 @@ reciprocal rank is averaged (MRR@10).
 
     python -m bench.relevance make  --corpus ../shared/corpus   # writes tests/relevance/known_items.json
     python -m bench.relevance mrr   --corpus ../shared/corpus   # MRR@10 for several quality weights
+    python -m bench.relevance mrr   --corpus ../shared/corpus --held-out 99  # the same on a fresh set
     python -m bench.relevance report --corpus ../shared/corpus  # every figure, beside SQLite FTS5
 """
 
@@ -186,9 +187,9 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
     build, ix = open_build(index_dir)
     precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
     return [
-        f"known-item MRR@10 ({len(items)} queries): newsfinder {mrr_at_10(engine, items):.3f} exact article, "
-        f"{mrr_at_10_collapsed(engine, items):.3f} article or its story (collapsing on); "
-        f"pure BM25F {mrr_at_10(SearchEngine(index_dir, quality_weight=0.0), items):.3f}; SQLite FTS5 bm25 {fts5_mrr:.3f}",
+        f"known-item MRR@10 ({len(items)} queries): newsfinder {mrr_at_10(engine, items):.4f} exact article, "
+        f"{mrr_at_10_collapsed(engine, items):.4f} article or its story (collapsing on); "
+        f"pure BM25F {mrr_at_10(SearchEngine(index_dir, quality_weight=0.0), items):.4f}; SQLite FTS5 bm25 {fts5_mrr:.4f}",
         f"natural queries P@5 ({len(natural)} queries): newsfinder {sum(p5) / len(p5):.3f} collapsed, "
         f"{sum(p5_flat) / len(p5_flat):.3f} not collapsed; SQLite FTS5 bm25 {sum(p5_fts5) / len(p5_fts5):.3f}",
         f"story grouping on {len(json.loads(STORY_PAIRS.read_text()))} judged pairs: precision {precision:.3f}, recall {recall:.3f}",
@@ -200,6 +201,9 @@ def main() -> None:
     parser.add_argument("action", choices=["make", "mrr", "report"])
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--weights", default="0,0.1,0.2,0.3,0.4,0.5")
+    parser.add_argument("--held-out", type=int, metavar="SEED",
+                        help="mrr: score a fresh set drawn with this seed instead of the kept one")
+    parser.add_argument("--count", type=int, default=100, help="mrr --held-out: how many queries to draw")
     args = parser.parse_args()
     if args.action == "make":
         items = make_known_items(args.corpus)
@@ -213,7 +217,7 @@ def main() -> None:
         if args.action == "report":
             print("\n".join(report(args.corpus, Path(index_dir))))
             return
-        items = load_known_items()
+        items = load_known_items() if args.held_out is None else make_known_items(args.corpus, args.count, args.held_out)
         for weight in (float(w) for w in args.weights.split(",")):
             score = mrr_at_10(SearchEngine(Path(index_dir), quality_weight=weight), items)
             print(f"quality weight {weight:.2f}: MRR@10 {score:.4f} over {len(items)} queries")

@@ -29,8 +29,8 @@ def test_query_sets_are_complete():
 def test_known_items_are_found_near_the_top(corpus_index):
     engine = SearchEngine(corpus_index)
     items = load_known_items()
-    assert mrr_at_10(engine, items) >= 0.88  # measured 0.898
-    assert mrr_at_10_collapsed(engine, items) >= 0.92  # measured 0.934
+    assert mrr_at_10(engine, items) >= 0.89  # measured 0.8997
+    assert mrr_at_10_collapsed(engine, items) >= 0.94  # measured 0.9411 (0.934 with titles normalised like the rest)
 
 
 def test_quality_blend_helps_known_item_search(corpus_index):
@@ -43,7 +43,7 @@ def test_natural_queries_find_relevant_articles(corpus_index):
     engine = SearchEngine(corpus_index)
     natural = load_natural_queries()
     scores = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
-    assert sum(scores) / len(scores) >= 0.91  # measured 0.923
+    assert sum(scores) / len(scores) >= 0.93  # measured 0.931 (0.923 with titles normalised like the rest)
 
 
 def test_story_grouping_on_judged_pairs(corpus_index):

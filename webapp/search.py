@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from whoosh.query import NullQuery, Query, QueryError
-from whoosh.scoring import BM25F
 
 from indexer.layout import current_build, open_build, read_meta
 from webapp.facets import facet_counts
@@ -37,6 +36,7 @@ from webapp.ranking import (
     quality_factor,
     recency_factor,
     story_factor,
+    text_weighting,
 )
 from webapp.snapshot import IndexSnapshot
 from webapp.snippets import highlight_text, plain_text
@@ -128,7 +128,7 @@ class SearchEngine:
     def _open(self) -> IndexSnapshot:
         build, ix = open_build(self.index_dir)
         self._checked = time.monotonic()
-        snapshot = IndexSnapshot(ix.searcher(weighting=BM25F()), build)
+        snapshot = IndexSnapshot(ix.searcher(weighting=text_weighting()), build)
         snapshot.parser = QueryParser(snapshot)  # built once per index generation, not per query
         return snapshot
 
