@@ -50,7 +50,8 @@ from indexer.layout import (
 )
 from indexer.postings import write_missing_postings
 from indexer.workers import die_with_parent, tie_to_parent
-from indexer.schema import SCHEMA_VERSION, article_document, build_schema, column_values, published_seconds
+from indexer.columns import column_strings
+from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
     WINDOW_DAYS,
     StoryInput,
@@ -137,7 +138,7 @@ def content_digest(data: bytes) -> str:
 
 def indexed_fingerprints(reader) -> dict[str, str]:
     """Map article id -> fingerprint for every live document in the index."""
-    ids, prints = column_values(reader, "id"), column_values(reader, "fingerprint")
+    ids, prints = column_strings(reader, "id"), column_strings(reader, "fingerprint")
     # live documents segment by segment: the multi-segment reader asks about each one
     live = (base + local for leaf, base in reader.leaf_readers() for local in leaf.all_doc_ids())
     return {ids[docnum]: prints[docnum] for docnum in live}

@@ -18,6 +18,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.util.times import datetime_to_long
 
 from indexer.articles import Article
+from indexer.columns import column_numbers
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.
@@ -96,18 +97,9 @@ EPOCH_LONG = datetime_to_long(dt.datetime(1970, 1, 1))
 MISSING_LONG = 2**64 - 1
 
 
-def column_values(reader, name: str, translate: bool = True) -> list:
-    """A column's value for every document number, read a segment at a time (a multi-segment
-    reader's lookups per document cost several times more)."""
-    values: list = []
-    for leaf, _ in reader.leaf_readers():
-        values.extend(leaf.column_reader(name, translate=translate))
-    return values
-
-
 def published_seconds(reader) -> np.ndarray:
     """Seconds since 1970 of every document's publication (NaN without a date)."""
-    longs = np.array(column_values(reader, "published", translate=False), dtype=np.uint64)
+    longs = column_numbers(reader, "published").astype(np.uint64)
     seconds = (longs.astype(np.float64) - EPOCH_LONG) / 1e6
     seconds[longs == MISSING_LONG] = np.nan
     return seconds

@@ -188,6 +188,35 @@ def test_remembered_field_lengths_are_whooshs_own(corpus_index):
     assert asked > 7 * 2000
 
 
+def test_columns_read_at_once_are_whooshs_own(small_collection, index_dir):
+    """indexer/columns.py reads whole columns from Whoosh's files; across segments, with a
+    deleted article, a non-ASCII id and articles without a date or a quality (values past a
+    column's end take its default), every value must be the one Whoosh's readers give."""
+    from indexer.columns import column_numbers, column_strings
+    from indexer.layout import open_build
+
+    reindex(small_collection, index_dir)
+    write_article(small_collection, "café/été.md", **article_fields("Summer", "In the café."))
+    undated = article_fields("Undated", "No date.", quality=None)
+    del undated["publishedDateTime"]
+    write_article(small_collection, "zz/undated.md", **undated)  # the last document of its segment
+    (small_collection / "beta.md").unlink()
+    reindex(small_collection, index_dir)
+    _, ix = open_build(index_dir)
+    with ix.reader() as reader:
+        assert len(list(reader.leaf_readers())) > 1 and reader.has_deletions()
+        for name in ("id", "fingerprint"):
+            whooshs = [v for leaf, _ in reader.leaf_readers() for v in leaf.column_reader(name, translate=True)]
+            assert column_strings(reader, name) == whooshs
+        assert "café/été" in column_strings(reader, "id")
+        for name in ("published", "quality"):
+            whooshs = [v for leaf, _ in reader.leaf_readers() for v in leaf.column_reader(name, translate=False)]
+            assert column_numbers(reader, name).tolist() == whooshs
+        translated = [v for leaf, _ in reader.leaf_readers() for v in leaf.column_reader("quality", translate=True)]
+        assert column_numbers(reader, "quality").tolist() == translated  # unsigned: stored as itself
+        assert 2**64 - 1 in column_numbers(reader, "published").tolist()  # the undated article
+
+
 def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir):
     """indexer/analysis.py indexes text fields without Whoosh's generator chain; every
     field of every corpus article must yield Whoosh's terms, frequencies, weights and

@@ -21,7 +21,8 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from indexer.analysis import fused
 from indexer.postings import field_postings
-from indexer.schema import column_values, published_seconds
+from indexer.columns import column_numbers, column_strings
+from indexer.schema import published_seconds
 from indexer.stories import read_stories
 from webapp.scoring import SegmentPostings, slices
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
@@ -161,7 +162,7 @@ class IndexSnapshot:
             deleted = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
             self.live[base + deleted] = False
         self.doc_count = int(self.live.sum())
-        self.quality = np.array(column_values(reader, "quality"), dtype=np.float64)
+        self.quality = column_numbers(reader, "quality").astype(np.float64)  # unsigned: stored as itself
         self.published = published_seconds(reader)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest = float(known.max()) if len(known) else 0.0
@@ -227,7 +228,7 @@ def story_codes(reader, story_of: dict[str, str]) -> np.ndarray:
     """One integer per document naming its story; ungrouped documents get their own."""
     codes: dict[str, int] = {}
     result = np.empty(reader.doc_count_all(), dtype=np.int64)
-    for docnum, doc_id in enumerate(column_values(reader, "id")):
+    for docnum, doc_id in enumerate(column_strings(reader, "id")):
         key = story_of.get(doc_id, f"\x00{doc_id}")
         result[docnum] = codes.setdefault(key, len(codes))
     return result
