@@ -28,9 +28,9 @@ from indexer.articles import (
     ArticleError,
     article_id,
     is_article_name,
-    iter_article_paths,
     parse_article_bytes,
     read_article_bytes,
+    scan_articles,
 )
 from indexer.layout import (
     INDEX_NAME,
@@ -139,9 +139,12 @@ def content_digest(data: bytes) -> str:
 def indexed_fingerprints(reader) -> dict[str, str]:
     """Map article id -> fingerprint for every live document in the index."""
     ids, prints = column_strings(reader, "id"), column_strings(reader, "fingerprint")
-    # live documents segment by segment: the multi-segment reader asks about each one
-    live = (base + local for leaf, base in reader.leaf_readers() for local in leaf.all_doc_ids())
-    return {ids[docnum]: prints[docnum] for docnum in live}
+    for leaf, base in reader.leaf_readers():  # a deleted document's old id must not count
+        for local in leaf.segment().deleted_docs():
+            ids[base + local] = None
+    known = dict(zip(ids, prints))
+    known.pop(None, None)
+    return known
 
 
 def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Progress | None = None,
@@ -185,14 +188,15 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
         whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
     targeted = only is not None and not fresh
-    paths = [] if targeted else list(iter_article_paths(seeds_dir))  # walked once
-    writer = open_writer(ix, fresh and len(paths) >= PARALLEL_FROM)
+    # walked once; each path with its stat, to tell unchanged files (a new index has none)
+    files = [] if targeted else list(scan_articles(seeds_dir, with_stat=not fresh))
+    writer = open_writer(ix, fresh and len(files) >= PARALLEL_FROM)
     try:
         before = 0 if fresh else writer.reader().doc_count()
         if targeted:
             candidates = sync_paths(writer, seeds_dir, only, report)
         else:
-            candidates = sync_documents(writer, seeds_dir, paths, report, progress, fresh)
+            candidates = sync_documents(writer, seeds_dir, files, report, progress, fresh)
         after = before + report.indexed - report.removed
         check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
     except BaseException:
@@ -202,7 +206,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
         writer.commit()
     else:
         cancel(writer)
-    write_arrays_and_stories(ix, build, None if fresh else report.touched, fresh and len(paths) >= PARALLEL_FROM)
+    write_arrays_and_stories(ix, build, None if fresh else report.touched, fresh and len(files) >= PARALLEL_FROM)
     report.docs = after
     old_meta = read_meta(previous)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -258,20 +262,21 @@ def check_result(candidates: int, before: int, after: int, force: bool, max_loss
                             "Use --force if that is intended")
 
 
-def sync_documents(writer, seeds_dir: Path, paths: list[str], report: ReindexReport, progress: Progress | None,
-                   fresh: bool) -> int:
-    """Add, update and delete documents for the folder's candidate ``paths``; returns their number."""
+def sync_documents(writer, seeds_dir: Path, files: list[tuple[str, os.stat_result | OSError | None]], report: ReindexReport,
+                   progress: Progress | None, fresh: bool) -> int:
+    """Add, update and delete documents for the folder's candidate ``files`` (each path with
+    its stat); returns their number."""
     known = {} if fresh else indexed_fingerprints(writer.reader())
     seen: dict[str, str] = {}
-    for done, relative in enumerate(paths, 1):
-        sync_one(writer, seeds_dir, relative, known, seen, report, fresh)
+    for done, (relative, stat) in enumerate(files, 1):
+        sync_one(writer, seeds_dir, relative, stat, known, seen, report, fresh)
         if progress is not None:
-            progress(done, len(paths))
+            progress(done, len(files))
     for gone in set(known) - set(seen):
         writer.delete_by_term("id", gone)
         report.removed += 1
         report.touched.add(gone)
-    return len(paths)
+    return len(files)
 
 
 def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport) -> int:
@@ -288,7 +293,7 @@ def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport)
         docnum = live_docnum(reader, doc_id)
         known = {} if docnum is None else {doc_id: ids[docnum]}
         if os.path.lexists(os.path.join(seeds_dir, relative)):
-            sync_one(writer, seeds_dir, relative, known, seen, report, fresh=False)
+            sync_one(writer, seeds_dir, relative, None, known, seen, report, fresh=False)
         elif docnum is not None:
             writer.delete_by_term("id", doc_id)
             report.removed += 1
@@ -316,19 +321,31 @@ def article_relative_path(seeds_dir: Path, path: str) -> str | None:
     return None
 
 
-def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
-    """Index one file if it is new or changed; record a rejection if it is not an article."""
+def file_stat(seeds_dir, relative: str) -> os.stat_result | OSError:
+    try:
+        return os.stat(os.path.join(seeds_dir, relative))
+    except OSError as exc:
+        return exc
+
+
+def sync_one(writer, seeds_dir, relative, stat, known, seen, report, fresh) -> None:
+    """Index one file if it is new or changed (``stat``, taken as the folder was walked,
+    tells most unchanged files at once); record a rejection if it is not an article."""
     doc_id = article_id(relative)
     if doc_id in seen:
         report.rejected.append(Rejection(relative, f"has the same id as {seen[doc_id]}"))
         return
     try:
-        stat = os.stat(os.path.join(seeds_dir, relative))  # a str join: a Path per file costs more than the stat
         previous = known.get(doc_id)
-        if previous and previous.startswith(f"{stat.st_size}:{stat.st_mtime_ns}:"):
+        if previous and isinstance(stat, os.stat_result) and previous.startswith(f"{stat.st_size}:{stat.st_mtime_ns}:"):
             seen[doc_id] = relative
             report.unchanged += 1
             return
+        # stat again next to the read: the fingerprint must describe the bytes indexed, and
+        # the walk may be minutes old in a large build
+        stat = file_stat(seeds_dir, relative)
+        if isinstance(stat, OSError):
+            raise stat
         data = read_article_bytes(seeds_dir, relative)
         fingerprint = file_fingerprint(stat.st_size, stat.st_mtime_ns, content_digest(data))
         if previous and previous.rsplit(":", 1)[1] == fingerprint.rsplit(":", 1)[1]:

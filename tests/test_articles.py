@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from indexer.articles import ArticleError, iter_article_paths, parse_article
+from indexer.articles import ArticleError, article_id, iter_article_paths, parse_article
 from tests.conftest import PROJECT_DIR, article_fields, write_article
 
 SEED_ID = "000_dd0a1db9d83ee7d8"
@@ -143,3 +146,9 @@ def test_an_article_page_follows_its_file_through_changes_and_deletion(small_col
     reindex(small_collection, index_dir)
     assert make_client().get("/api/articles/beta").status_code == 404
     assert make_client().get("/api/articles/Beta").status_code == 404  # ids are exact
+
+
+@given(st.text(alphabet="ab./-", max_size=16))
+def test_an_article_id_is_its_path_without_the_extension(relative):
+    """article_id avoids os.path.splitext for speed; it must answer the same for any path."""
+    assert article_id(relative) == os.path.splitext(relative)[0]
