@@ -415,9 +415,11 @@ def update_stories(ix, build: Path, touched: set[str] | None = None) -> None:
     with ix.searcher() as searcher:
         reader = searcher.reader()
         if touched is not None and previous.exists() and len(touched) <= REGROUP_SHARE * reader.doc_count():
-            story_of = regroup_touched(reader, json.loads(previous.read_text(encoding="utf-8")), touched)
-        else:
-            story_of = group_stories([story_input(json.loads(fields["payload"])) for fields in reader.all_stored_fields()])
+            before = json.loads(previous.read_text(encoding="utf-8"))
+            story_of = regroup_touched(reader, before, touched)
+            write_stories(build, generation, story_of, same_as=previous if story_of == before else None)
+            return
+        story_of = group_stories([story_input(json.loads(fields["payload"])) for fields in reader.all_stored_fields()])
     write_stories(build, generation, story_of)
 
 

@@ -330,11 +330,18 @@ def stories_path(index_dir: Path, generation: int) -> Path:
     return Path(index_dir) / f"stories-{generation}.json"
 
 
-def write_stories(index_dir: Path, generation: int, story_of: dict[str, str]) -> None:
-    """Write the grouping for one index generation (atomically) and drop older ones."""
+def write_stories(index_dir: Path, generation: int, story_of: dict[str, str], same_as: Path | None = None) -> None:
+    """Write the grouping for one index generation (atomically) and drop older ones. A
+    grouping ``same_as`` an earlier file's (an edit that kept its article in its story) is
+    linked to it: encoding 100,000 entries again is a tenth of a second."""
     target = stories_path(index_dir, generation)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(story_of, separators=(",", ":")), encoding="utf-8")
+    try:
+        if same_as is None:
+            raise OSError("nothing to link to")
+        os.link(same_as, tmp)
+    except OSError:
+        tmp.write_text(json.dumps(story_of, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, target)
     for old in Path(index_dir).glob("stories-*.json"):
         if old != target and old.stem.split("-")[-1].isdigit() and int(old.stem.split("-")[-1]) < generation - 1:

@@ -39,6 +39,36 @@ def test_a_new_report_joins_the_story_it_reports(seeds, index_dir):
     assert {k: v for k, v in after.items() if k in before} == before
 
 
+def test_an_edit_that_keeps_the_grouping_shares_the_last_grouping_file(seeds, index_dir):
+    """An article edited without leaving its story leaves the grouping as it was: the new
+    generation's file is the last one (linked, not encoded again); an edit that moves the
+    article out of its story writes a new grouping."""
+    from indexer.stories import stories_path
+
+    for n in range(60):
+        write_article(seeds, f"other{n}.md", **article_fields(f"Unrelated item number {n} about gardening", "Tomatoes"))
+    leak = dict(publishedDateTime="2021-08-23T10:00:00Z")
+    write_article(seeds, "leak1.md", **article_fields("Power Apps portals expose 38 million records",
+                                                      "Misconfigured portals leaked contact tracing data", **leak))
+    write_article(seeds, "leak2.md", **article_fields("38 million records exposed by Power Apps portals",
+                                                      "Contact tracing data leaked by misconfigured portals", **leak))
+    reindex(seeds, index_dir)
+    before = grouping(index_dir)
+    assert before["leak2"] == before["leak1"]
+    write_article(seeds, "leak2.md", **article_fields("38 million records exposed by Power Apps portals",
+                                                      "Contact tracing data leaked by misconfigured portals", quality=99, **leak))
+    assert reindex(seeds, index_dir).updated == 1
+    build, ix = open_build(index_dir)
+    generation = ix.latest_generation()
+    assert grouping(index_dir) == before
+    assert stories_path(build, generation).stat().st_ino == stories_path(build, generation - 1).stat().st_ino
+    write_article(seeds, "leak2.md", **article_fields("Planting tulips in autumn", "Bulbs need cold", **leak))
+    reindex(seeds, index_dir)
+    after = grouping(index_dir)
+    assert after["leak2"] == "leak2" and after["leak1"] == before["leak1"]
+    assert stories_path(build, generation + 1).stat().st_ino != stories_path(build, generation).stat().st_ino
+
+
 def test_adding_articles_back_one_reindex_later_groups_them_as_well_as_a_full_pass(corpus_dir, tmp_path):
     pairs = json.loads(STORY_PAIRS.read_text(encoding="utf-8"))
     held_back = sorted({p["b"] for p in pairs if p["same_story"]})[:40]
