@@ -152,3 +152,11 @@ def test_an_article_page_follows_its_file_through_changes_and_deletion(small_col
 def test_an_article_id_is_its_path_without_the_extension(relative):
     """article_id avoids os.path.splitext for speed; it must answer the same for any path."""
     assert article_id(relative) == os.path.splitext(relative)[0]
+
+
+def test_a_linked_seeds_folder_is_walked_but_linked_subfolders_are_not(tmp_path):
+    for name in ["real/a.md", "real/sub/b.md", "elsewhere/c.md"]:
+        write(tmp_path, name, "---\ntitle: x\n---\n")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "real" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    assert list(iter_article_paths(tmp_path / "link")) == ["a.md", os.path.join("sub", "b.md")]
