@@ -275,7 +275,7 @@ def sync_documents(writer, seeds_dir: Path, files: list[tuple[str, os.stat_resul
             report.unchanged += 1
         else:
             sync_one(writer, seeds_dir, relative, known, seen, report, fresh)
-        if progress is not None:
+        if progress is not None and (done % 256 == 0 or done == len(files)):
             progress(done, len(files))
     for gone in set(known) - set(seen):
         writer.delete_by_term("id", gone)

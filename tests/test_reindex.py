@@ -124,10 +124,12 @@ def test_missing_seeds_folder_is_an_error(tmp_path):
         reindex(tmp_path / "nowhere", tmp_path / "index")
 
 
-def test_progress_is_reported_per_file(small_collection, index_dir):
+def test_progress_is_reported_every_256_files_and_at_the_end(small_collection, index_dir):
+    for n in range(596):
+        write_article(small_collection, f"more/{n}.md", **article_fields(f"Filler {n}"))
     calls = []
     reindex(small_collection, index_dir, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert calls == [(256, 600), (512, 600), (600, 600)]
 
 
 def test_whole_corpus_indexes_with_none_rejected(corpus_dir, tmp_path):
