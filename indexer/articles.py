@@ -87,46 +87,59 @@ def iter_article_paths(seeds_dir: Path) -> Iterator[str]:
         yield relative
 
 
-def scan_articles(seeds_dir: Path, with_stat: bool = True) -> Iterator[tuple[str, os.stat_result | OSError | None]]:
-    """``iter_article_paths`` with each file's stat (or the error that stat gave), taken
-    from the directory entry as the walk passes: a reindex compares sizes and times of every
-    file, and a walk then a stat per path cost twice the time (0.45 against 0.75 s for
-    100,000 files)."""
-    return walk_articles(os.path.normpath(str(seeds_dir)), "", with_stat)
+FileStat = tuple[int, int] | OSError | None  # (size, mtime_ns), or what stat raised, or not asked
 
 
-def walk_articles(folder: str, prefix: str, with_stat: bool, parent: int | None = None) -> Iterator[tuple[str, Any]]:
-    """A folder's article files (sorted by name), then its subfolders' (same order as os.walk).
+def walk_articles(folder: str, prefix: str, with_stat: bool, parent: int | None = None) -> Iterator[tuple[str, FileStat]]:
+    """A folder's article files (sorted by name), then its subfolders' (same order as os.walk),
+    each with its size and modification time if ``with_stat``.
 
     Each folder is opened once and its files are stat'ed relative to it: the kernel then
     resolves one name per file instead of the whole path (0.24 against 0.28 s per 100,000)."""
-    flags = os.O_RDONLY | os.O_DIRECTORY | (0 if parent is None else os.O_NOFOLLOW)  # the seeds folder may be a link
-    try:
-        fd = os.open(folder, flags, dir_fd=parent)
-    except OSError:
+    fd = open_folder(folder, parent)
+    if fd is None:
         return  # an unreadable folder is skipped, as os.walk does
     try:
-        with os.scandir(fd) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
-        subfolders = []
-        for entry in entries:
-            name = entry.name
-            if entry.is_dir():
-                if not name.startswith(".") and not entry.is_symlink():
-                    subfolders.append(name)
-            elif is_article_name(name):
-                yield prefix + name, (entry_stat(entry) if with_stat else None)
+        files, subfolders = folder_entries(fd)
+        for entry in files:
+            yield prefix + entry.name, (entry_stat(entry) if with_stat else None)
         for name in subfolders:
             yield from walk_articles(name, prefix + name + os.sep, with_stat, fd)
     finally:
         os.close(fd)
 
 
-def entry_stat(entry: os.DirEntry) -> os.stat_result | OSError:
+def open_folder(folder: str, parent: int | None = None) -> int | None:
+    """A descriptor of ``folder`` (relative to the folder ``parent`` if given, and then never
+    through a link; the seeds folder itself may be one)."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | (0 if parent is None else os.O_NOFOLLOW)
     try:
-        return entry.stat()  # follows a symlinked file, as os.stat does
+        return os.open(folder, flags, dir_fd=parent)
+    except OSError:
+        return None
+
+
+def folder_entries(fd: int) -> tuple[list[os.DirEntry], list[str]]:
+    """An open folder's article files and the names of the subfolders to walk, sorted."""
+    with os.scandir(fd) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    files, subfolders = [], []
+    for entry in entries:
+        name = entry.name
+        if entry.is_dir():
+            if not name.startswith(".") and not entry.is_symlink():
+                subfolders.append(name)
+        elif is_article_name(name):
+            files.append(entry)
+    return files, subfolders
+
+
+def entry_stat(entry: os.DirEntry) -> FileStat:
+    try:
+        stat = entry.stat()  # follows a symlinked file, as os.stat does
     except OSError as exc:
         return exc
+    return stat.st_size, stat.st_mtime_ns
 
 
 def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:

@@ -26,12 +26,13 @@ from whoosh.reading import TermNotFound
 
 from indexer.articles import (
     ArticleError,
+    FileStat,
     article_id,
     is_article_name,
     parse_article_bytes,
     read_article_bytes,
-    scan_articles,
 )
+from indexer.columns import column_strings
 from indexer.layout import (
     INDEX_NAME,
     IndexerError,
@@ -49,8 +50,8 @@ from indexer.layout import (
     write_meta,
 )
 from indexer.postings import write_missing_postings
+from indexer.scan import scan_articles
 from indexer.workers import die_with_parent, tie_to_parent
-from indexer.columns import column_strings
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
     WINDOW_DAYS,
@@ -189,7 +190,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
         whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
     targeted = only is not None and not fresh
     # walked once; each path with its stat, to tell unchanged files (a new index has none)
-    files = [] if targeted else list(scan_articles(seeds_dir, with_stat=not fresh))
+    files = [] if targeted else scan_articles(seeds_dir, with_stat=not fresh, parallel=WORKERS > 1)
     writer = open_writer(ix, fresh and len(files) >= PARALLEL_FROM)
     try:
         before = 0 if fresh else writer.reader().doc_count()
@@ -262,7 +263,7 @@ def check_result(candidates: int, before: int, after: int, force: bool, max_loss
                             "Use --force if that is intended")
 
 
-def sync_documents(writer, seeds_dir: Path, files: list[tuple[str, os.stat_result | OSError | None]], report: ReindexReport,
+def sync_documents(writer, seeds_dir: Path, files: list[tuple[str, FileStat]], report: ReindexReport,
                    progress: Progress | None, fresh: bool) -> int:
     """Add, update and delete documents for the folder's candidate ``files`` (each path with
     its stat); returns their number."""
@@ -333,10 +334,9 @@ def file_stat(seeds_dir, relative: str) -> os.stat_result | OSError:
         return exc
 
 
-def stat_unchanged(fingerprint: str | None, stat: os.stat_result | OSError | None) -> bool:
+def stat_unchanged(fingerprint: str | None, stat: FileStat) -> bool:
     """Whether a file has the size and modification time its indexed fingerprint records."""
-    return fingerprint is not None and type(stat) is os.stat_result and \
-        fingerprint.startswith(f"{stat.st_size}:{stat.st_mtime_ns}:")
+    return fingerprint is not None and type(stat) is tuple and fingerprint.startswith(f"{stat[0]}:{stat[1]}:")
 
 
 def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
