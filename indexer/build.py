@@ -50,7 +50,7 @@ from indexer.layout import (
     write_meta,
 )
 from indexer.postings import write_missing_postings
-from indexer.scan import scan_articles
+from indexer.scan import Scan, scan_articles
 from indexer.workers import die_with_parent, tie_to_parent
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
@@ -137,15 +137,26 @@ def content_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
-def indexed_fingerprints(reader) -> dict[str, str]:
+def indexed_fingerprints(ix) -> dict[str, str]:
     """Map article id -> fingerprint for every live document in the index."""
-    ids, prints = column_strings(reader, "id"), column_strings(reader, "fingerprint")
-    for leaf, base in reader.leaf_readers():  # a deleted document's old id must not count
-        for local in leaf.segment().deleted_docs():
-            ids[base + local] = None
+    with ix.reader() as reader:
+        ids, prints = column_strings(reader, "id"), column_strings(reader, "fingerprint")
+        for leaf, base in reader.leaf_readers():  # a deleted document's old id must not count
+            for local in leaf.segment().deleted_docs():
+                ids[base + local] = None
     known = dict(zip(ids, prints))
     known.pop(None, None)
     return known
+
+
+def scan_folder(seeds_dir: Path, known: dict[str, str], fresh: bool) -> Scan:
+    """The folder's article files, those whose size and time match their fingerprint set
+    apart (a new index has none to match: its files are not even stat'ed)."""
+    def unchanged(relative: str, stat: FileStat) -> str | None:
+        doc_id = article_id(relative)
+        return doc_id if stat_unchanged(known.get(doc_id), stat) else None
+
+    return scan_articles(seeds_dir, with_stat=not fresh, parallel=WORKERS > 1, unchanged=None if fresh else unchanged)
 
 
 def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Progress | None = None,
@@ -189,15 +200,15 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
         whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
     targeted = only is not None and not fresh
-    # walked once; each path with its stat, to tell unchanged files (a new index has none)
-    files = [] if targeted else scan_articles(seeds_dir, with_stat=not fresh, parallel=WORKERS > 1)
-    writer = open_writer(ix, fresh and len(files) >= PARALLEL_FROM)
+    known = {} if fresh or targeted else indexed_fingerprints(ix)
+    scan = Scan() if targeted else scan_folder(seeds_dir, known, fresh)
+    writer = open_writer(ix, fresh and len(scan.files) >= PARALLEL_FROM)
     try:
         before = 0 if fresh else writer.reader().doc_count()
         if targeted:
             candidates = sync_paths(writer, seeds_dir, only, report)
         else:
-            candidates = sync_documents(writer, seeds_dir, files, report, progress, fresh)
+            candidates = sync_documents(writer, seeds_dir, scan, known, report, progress, fresh)
         after = before + report.indexed - report.removed
         check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
     except BaseException:
@@ -207,7 +218,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
         writer.commit()
     else:
         cancel(writer)
-    write_arrays_and_stories(ix, build, None if fresh else report.touched, fresh and len(files) >= PARALLEL_FROM)
+    write_arrays_and_stories(ix, build, None if fresh else report.touched, fresh and len(scan.files) >= PARALLEL_FROM)
     report.docs = after
     old_meta = read_meta(previous)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -263,26 +274,36 @@ def check_result(candidates: int, before: int, after: int, force: bool, max_loss
                             "Use --force if that is intended")
 
 
-def sync_documents(writer, seeds_dir: Path, files: list[tuple[str, FileStat]], report: ReindexReport,
+def sync_documents(writer, seeds_dir: Path, scan: Scan, known: dict[str, str], report: ReindexReport,
                    progress: Progress | None, fresh: bool) -> int:
-    """Add, update and delete documents for the folder's candidate ``files`` (each path with
-    its stat); returns their number."""
-    known = {} if fresh else indexed_fingerprints(writer.reader())
-    seen: dict[str, str] = {}
-    for done, (relative, stat) in enumerate(files, 1):
-        doc_id = article_id(relative)
-        if doc_id not in seen and stat_unchanged(known.get(doc_id), stat):  # most files, most runs
-            seen[doc_id] = relative
-            report.unchanged += 1
-        else:
-            sync_one(writer, seeds_dir, relative, known, seen, report, fresh)
-        if progress is not None and (done % 256 == 0 or done == len(files)):
-            progress(done, len(files))
+    """Add, update and delete documents for the folder's article files (the ``known``
+    fingerprints tell changes from additions); returns their number."""
+    seen = unchanged_files(scan, report)
+    for done, (relative, _) in enumerate(scan.files, 1):
+        sync_one(writer, seeds_dir, relative, known, seen, report, fresh)
+        if progress is not None and (done % 256 == 0 or done == len(scan.files)):
+            progress(done, len(scan.files))
     for gone in set(known) - set(seen):
         writer.delete_by_term("id", gone)
         report.removed += 1
         report.touched.add(gone)
-    return len(files)
+    return len(scan.files) + len(scan.unchanged)
+
+
+def unchanged_files(scan: Scan, report: ReindexReport) -> dict[str, str]:
+    """id -> path of the unchanged files: an unchanged file keeps the id it was indexed under."""
+    seen = dict(scan.unchanged)
+    if len(seen) == len(scan.unchanged):
+        report.unchanged += len(seen)
+        return seen
+    seen = {}  # two files of one id, both matching its fingerprint: the first keeps it
+    for doc_id, relative in scan.unchanged:
+        if doc_id in seen:
+            report.rejected.append(Rejection(relative, f"has the same id as {seen[doc_id]}"))
+        else:
+            seen[doc_id] = relative
+            report.unchanged += 1
+    return seen
 
 
 def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport) -> int:

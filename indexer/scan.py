@@ -14,59 +14,95 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable
 
 from indexer.articles import FileStat, entry_stat, folder_entries, open_folder, walk_articles
 from indexer.workers import tie_to_parent
 
 Listing = list[tuple[str, FileStat]]
+# Given a file's path and stat, its article id if it is known to be unchanged, else None.
+Unchanged = Callable[[str, FileStat], "str | None"]
 
 
-def scan_articles(seeds_dir: Path, with_stat: bool = True, parallel: bool = False) -> Listing:
+@dataclass
+class Scan:
+    """The folder's article files in walk order: those to look at, and the (id, path) of
+    those ``unchanged`` let through where they were listed."""
+    files: Listing = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, listing: Iterable[tuple[str, FileStat]], unchanged: Unchanged | None) -> None:
+        if unchanged is None:
+            self.files.extend(listing)
+            return
+        for relative, stat in listing:
+            doc_id = unchanged(relative, stat)
+            if doc_id is None:
+                self.files.append((relative, stat))
+            else:
+                self.unchanged.append((doc_id, relative))
+
+    def join(self, other: Scan) -> None:
+        self.files += other.files
+        self.unchanged += other.unchanged
+
+
+def scan_articles(seeds_dir: Path, with_stat: bool = True, parallel: bool = False,
+                  unchanged: Unchanged | None = None) -> Scan:
     """Every article file's path (relative, in iter_article_paths' order) with its (size,
     mtime_ns) when ``with_stat`` (or the error its stat raised), in two processes if
-    ``parallel``."""
+    ``parallel``; the files ``unchanged`` recognises are set apart as they are listed (in
+    the helper too: telling 100,000 files apart is as long as listing them)."""
     root = os.path.normpath(str(seeds_dir))
+    scan = Scan()
     if not (with_stat and parallel):
-        return list(walk_articles(root, "", with_stat))
+        scan.add(walk_articles(root, "", with_stat), unchanged)
+        return scan
     fd = open_folder(root)
     if fd is None:
-        return []
+        return scan
     try:
         files, subfolders = folder_entries(fd)
         if len(subfolders) < 2:
-            return list(walk_articles(root, "", with_stat))
+            scan.add(walk_articles(root, "", with_stat), unchanged)
+            return scan
         mine, theirs = subfolders[:len(subfolders) // 2], subfolders[len(subfolders) // 2:]
-        helper, answer = start_helper(fd, theirs)
-        found: Listing = [(entry.name, entry_stat(entry)) for entry in files]
-        found += list_subfolders(fd, mine)
-        listed = helper_listing(helper, answer)
-        return found + (list_subfolders(fd, theirs) if listed is None else listed)
+        helper, answer = start_helper(fd, theirs, unchanged)
+        scan.add(((entry.name, entry_stat(entry)) for entry in files), unchanged)
+        scan.join(list_subfolders(fd, mine, unchanged))
+        listed = helper_scan(helper, answer)
+        scan.join(list_subfolders(fd, theirs, unchanged) if listed is None else listed)
+        return scan
     finally:
         os.close(fd)
 
 
-def list_subfolders(fd: int, names: list[str]) -> Listing:
-    return [item for name in names for item in walk_articles(name, name + os.sep, True, fd)]
+def list_subfolders(fd: int, names: list[str], unchanged: Unchanged | None) -> Scan:
+    scan = Scan()
+    for name in names:
+        scan.add(walk_articles(name, name + os.sep, True, fd), unchanged)
+    return scan
 
 
-def start_helper(fd: int, names: list[str]):
-    context = multiprocessing.get_context("fork")
+def start_helper(fd: int, names: list[str], unchanged: Unchanged | None):
+    context = multiprocessing.get_context("fork")  # the helper inherits ``unchanged``'s data
     answer, sending = context.Pipe(duplex=False)
-    helper = context.Process(target=helper_main, args=(fd, names, sending, os.getpid()), daemon=True)
+    helper = context.Process(target=helper_main, args=(fd, names, unchanged, sending, os.getpid()), daemon=True)
     helper.start()
     sending.close()
     return helper, answer
 
 
-def helper_main(fd: int, names: list[str], sending, parent: int) -> None:
+def helper_main(fd: int, names: list[str], unchanged: Unchanged | None, sending, parent: int) -> None:
     tie_to_parent(parent)
-    sending.send_bytes(pickle.dumps(list_subfolders(fd, names), protocol=pickle.HIGHEST_PROTOCOL))
+    sending.send_bytes(pickle.dumps(list_subfolders(fd, names, unchanged), protocol=pickle.HIGHEST_PROTOCOL))
     sending.close()
 
 
-def helper_listing(helper, answer) -> Listing | None:
-    """The helper's listing, or None if it failed to send one."""
+def helper_scan(helper, answer) -> Scan | None:
+    """The helper's scan, or None if it failed to send one."""
     try:
         return pickle.loads(answer.recv_bytes())
     except (EOFError, OSError):

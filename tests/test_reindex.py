@@ -91,6 +91,21 @@ def test_two_files_with_one_id_keep_the_first(seeds, index_dir):
     assert [str(r) for r in report.rejected] == ["same.txt: has the same id as same.md"]
 
 
+def test_a_copy_that_looks_unchanged_does_not_take_the_id_twice(seeds, index_dir):
+    """A second file of an article's id with the same size and time as the indexed one
+    matches its fingerprint too; it is still rejected, and later runs keep saying so."""
+    first = write_article(seeds, "same.md", **article_fields("From markdown"))
+    reindex(seeds, index_dir)
+    copy = seeds / "same.txt"
+    copy.write_bytes(first.read_bytes())
+    os.utime(copy, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns))
+    for _ in range(2):
+        report = reindex(seeds, index_dir)
+        assert (report.unchanged, report.indexed, report.updated) == (1, 0, 0)
+        assert [str(r) for r in report.rejected] == ["same.txt: has the same id as same.md"]
+    assert titles(index_dir, "markdown") == ["From markdown"]
+
+
 def test_full_rebuild_starts_from_scratch(small_index, small_collection):
     report = reindex(small_collection, small_index, full=True)
     assert report.rebuilt == "full rebuild requested" and report.indexed == 4 and report.docs == 4

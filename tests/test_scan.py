@@ -21,15 +21,16 @@ def tree(tmp_path):
     return tmp_path
 
 
-def comparable(listing):
-    return [(path, stat if isinstance(stat, tuple) else type(stat).__name__) for path, stat in listing]
+def comparable(scan):
+    listing = [(path, stat if isinstance(stat, tuple) else type(stat).__name__) for path, stat in scan.files]
+    return listing, scan.unchanged
 
 
 def test_two_processes_list_what_one_does(tree):
     serial = scan_articles(tree, parallel=False)
     assert comparable(scan_articles(tree, parallel=True)) == comparable(serial)
-    assert [path for path, _ in serial] == list(iter_article_paths(tree))
-    stats = dict(comparable(serial))
+    assert [path for path, _ in serial.files] == list(iter_article_paths(tree))
+    stats = dict(comparable(serial)[0])
     assert stats[os.path.join("c", "gone.md")] == "FileNotFoundError"
     top = os.stat(tree / "top.md")
     assert stats["top.md"] == (top.st_size, top.st_mtime_ns)
@@ -38,3 +39,14 @@ def test_two_processes_list_what_one_does(tree):
 def test_a_failed_helper_leaves_its_half_to_the_reindex(tree, monkeypatch):
     monkeypatch.setattr(scan, "helper_main", lambda *args: os._exit(1))
     assert comparable(scan_articles(tree, parallel=True)) == comparable(scan_articles(tree, parallel=False))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_files_recognised_as_unchanged_are_set_apart_in_both_processes(tree, parallel):
+    """Files the reindex knows unchanged come back as (id, path), the others in the listing,
+    whichever process listed them."""
+    same = {"top.md", os.path.join("a", "1.md"), os.path.join("d", "5.md")}
+    found = scan_articles(tree, parallel=parallel, unchanged=lambda path, stat: f"id:{path}" if path in same else None)
+    assert sorted(found.unchanged) == sorted((f"id:{path}", path) for path in same)
+    assert not same & {path for path, _ in found.files}
+    assert [path for path, _ in found.files] == [p for p in iter_article_paths(tree) if p not in same]
