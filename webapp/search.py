@@ -200,11 +200,11 @@ class SearchEngine:
         scores = text * qf * rf * sf
         page = leaders[offset : offset + request.per_page]
         terms = highlight_terms(matches.query, snapshot)
-        pattern = snapshot.marking_pattern(terms) if terms else None
+        marker = snapshot.marking_pattern(terms) if terms else None
         hits = []
         reports = story_members(snapshot, matches, keep, qf * rf * sf, sort, page) if request.collapse else {}
         for position in page:
-            hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms, pattern)
+            hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms, marker)
             if request.collapse:
                 hit["story"] = story_json(snapshot, docs[reports.get(int(position), NO_REPORTS)])
             if request.explain:
@@ -415,9 +415,9 @@ def highlight_terms(query: Query, snapshot) -> frozenset[str]:
     return frozenset(words)
 
 
-def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], pattern=None) -> dict[str, Any]:
+def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], marker=None) -> dict[str, Any]:
     article = snapshot.article(docnum)
-    excerpt_html = highlight_text(article["excerpt"], terms, pattern=pattern)
+    excerpt_html = highlight_text(article["excerpt"], terms, marker=marker)
     return {
         "id": article["id"],
         "title": article["title"],
@@ -432,7 +432,7 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], pattern
         "image": article["image"],
         "score": round(score, 4),
         "highlights": {
-            "title": highlight_text(article["title"], terms, whole=True, pattern=pattern),
+            "title": highlight_text(article["title"], terms, whole=True, marker=marker),
             "excerpt": excerpt_html,
         },
     }

@@ -28,6 +28,7 @@ from webapp.scoring import SegmentPostings, slices
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
 
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
+TERM_PATTERNS_KEPT = 4096  # compiled highlighting expressions kept per worker (about 1 KB each)
 
 
 @dataclass
@@ -177,6 +178,7 @@ class IndexSnapshot:
         self.vocabulary = Vocabulary(reader)
         self.parser = None  # the QueryParser for this generation, set by the SearchEngine
         self._surface_forms: dict[str, list[str]] | None = None
+        self._term_patterns: dict[str, object] = {}  # term -> its compiled expression (or None)
         self._leaves = [(sub, offset, sub.reader().doc_count_all()) for sub, offset in searcher.leaf_searchers()]
         self._postings = [SegmentPostings.load(build_dir, sub.reader().segment()) for sub, _, _ in self._leaves]
         self._postings_checked = time.monotonic()
@@ -200,7 +202,11 @@ class IndexSnapshot:
             words = fused(self.searcher.schema["words"].analyzer)
             same = words is not None and words.expression.pattern == TOKENS_PATTERN
             self._surface_forms = surface_forms(self.vocabulary.words) if same else {}
-        return marking_pattern(terms, self._surface_forms) if self._surface_forms else None
+        if not self._surface_forms:
+            return None
+        if len(self._term_patterns) > TERM_PATTERNS_KEPT:
+            self._term_patterns.clear()
+        return marking_pattern(terms, self._surface_forms, self._term_patterns)
 
     def article(self, docnum: int) -> dict:
         """The stored article (its JSON payload) of a document."""
