@@ -348,13 +348,6 @@ def article_relative_path(seeds_dir: Path, path: str) -> str | None:
     return None
 
 
-def file_stat(seeds_dir, relative: str) -> os.stat_result | OSError:
-    try:
-        return os.stat(os.path.join(seeds_dir, relative))
-    except OSError as exc:
-        return exc
-
-
 def stat_unchanged(fingerprint: str | None, stat: FileStat) -> bool:
     """Whether a file has the size and modification time its indexed fingerprint records."""
     return fingerprint is not None and type(stat) is tuple and fingerprint.startswith(f"{stat[0]}:{stat[1]}:")
@@ -371,9 +364,7 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
         previous = known.get(doc_id)
         # stat next to the read (not the walk's, which may be minutes old in a large build):
         # the fingerprint must describe the bytes indexed
-        stat = file_stat(seeds_dir, relative)
-        if isinstance(stat, OSError):
-            raise stat
+        stat = os.stat(os.path.join(seeds_dir, relative))
         data = read_article_bytes(seeds_dir, relative)
         fingerprint = file_fingerprint(stat.st_size, stat.st_mtime_ns, content_digest(data))
         if previous and previous.rsplit(":", 1)[1] == fingerprint.rsplit(":", 1)[1]:

@@ -336,16 +336,20 @@ def write_stories(index_dir: Path, generation: int, story_of: dict[str, str], sa
     linked to it: encoding 100,000 entries again is a tenth of a second."""
     target = stories_path(index_dir, generation)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
-    try:
-        if same_as is None:
-            raise OSError("nothing to link to")
-        os.link(same_as, tmp)
-    except OSError:
+    if not (same_as is not None and linked(same_as, tmp)):
         tmp.write_text(json.dumps(story_of, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, target)
     for old in Path(index_dir).glob("stories-*.json"):
         if old != target and old.stem.split("-")[-1].isdigit() and int(old.stem.split("-")[-1]) < generation - 1:
             old.unlink(missing_ok=True)
+
+
+def linked(source: Path, link: Path) -> bool:
+    try:
+        os.link(source, link)
+        return True
+    except OSError:  # no hard links on this file system, or a stale temporary file
+        return False
 
 
 def read_stories(index_dir: Path, generation: int) -> dict[str, str]:
