@@ -45,14 +45,18 @@ def var_bytes_strings(raw) -> list[str]:
 def column_numbers(reader, name: str) -> np.ndarray:
     """The stored (sortable) form of a numeric column for every document number, as Whoosh
     keeps it: unsigned integers as themselves, dates as microseconds since year 1."""
+    column = reader.schema[name].column_type
+    # every segment's part in the column's own type: mixed types would be promoted to floats
+    dtype = np.dtype(NUMPY_TYPES[column._typecode]).newbyteorder("=") \
+        if isinstance(column, whoosh_columns.NumericColumn) and column._typecode in NUMPY_TYPES else None
     parts = []
     for leaf, _ in reader.leaf_readers():
         raw = leaf.column_reader(name, translate=False)
         if type(raw) is whoosh_columns.NumericColumn.Reader and raw._typecode in NUMPY_TYPES:
             parts.append(numeric_array(raw))
-        else:
-            parts.append(np.array(list(raw)))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        else:  # a segment without the column (EmptyColumnReader: the default for each document)
+            parts.append(np.array(list(raw), dtype=dtype))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype or np.uint64)
 
 
 def numeric_array(raw) -> np.ndarray:
