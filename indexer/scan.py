@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -22,6 +23,7 @@ from indexer.articles import FileStat, entry_stat, folder_entries, open_folder, 
 from indexer.workers import tie_to_parent
 
 Listing = list[tuple[str, FileStat]]
+HELPER_WAIT_MIN_S = 30.0  # how long the helper may take after this process listed its half (at least)
 # Given a file's path and stat, its article id if it is known to be unchanged, else None.
 Unchanged = Callable[[str, FileStat], "str | None"]
 
@@ -29,7 +31,7 @@ Unchanged = Callable[[str, FileStat], "str | None"]
 @dataclass
 class Scan:
     """The folder's article files in walk order: those to look at, and the (id, path) of
-    those ``unchanged`` let through where they were listed."""
+    those the ``unchanged`` test recognised where they were listed."""
     files: Listing = field(default_factory=list)
     unchanged: list[tuple[str, str]] = field(default_factory=list)
 
@@ -70,9 +72,11 @@ def scan_articles(seeds_dir: Path, with_stat: bool = True, parallel: bool = Fals
             return scan
         mine, theirs = subfolders[:len(subfolders) // 2], subfolders[len(subfolders) // 2:]
         helper, answer = start_helper(fd, theirs, unchanged)
+        started = time.monotonic()
         scan.add(((entry.name, entry_stat(entry)) for entry in files), unchanged)
         scan.join(list_subfolders(fd, mine, unchanged))
-        listed = helper_scan(helper, answer)
+        # a helper stuck (a lock another thread held at the fork) must not hang the reindex
+        listed = helper_scan(helper, answer, wait=max(HELPER_WAIT_MIN_S, 5 * (time.monotonic() - started)))
         scan.join(list_subfolders(fd, theirs, unchanged) if listed is None else listed)
         return scan
     finally:
@@ -101,12 +105,13 @@ def helper_main(fd: int, names: list[str], unchanged: Unchanged | None, sending,
     sending.close()
 
 
-def helper_scan(helper, answer) -> Scan | None:
-    """The helper's scan, or None if it failed to send one."""
+def helper_scan(helper, answer, wait: float) -> Scan | None:
+    """The helper's scan, or None if it failed to send one within ``wait`` seconds."""
     try:
-        return pickle.loads(answer.recv_bytes())
+        return pickle.loads(answer.recv_bytes()) if answer.poll(wait) else None
     except (EOFError, OSError):
         return None
     finally:
         answer.close()
+        helper.kill()  # gone already, unless it is stuck
         helper.join()

@@ -50,3 +50,11 @@ def test_files_recognised_as_unchanged_are_set_apart_in_both_processes(tree, par
     assert sorted(found.unchanged) == sorted((f"id:{path}", path) for path in same)
     assert not same & {path for path, _ in found.files}
     assert [path for path, _ in found.files] == [p for p in iter_article_paths(tree) if p not in same]
+
+
+def test_a_stuck_helper_does_not_hang_the_reindex(tree, monkeypatch):
+    import time
+
+    monkeypatch.setattr(scan, "helper_main", lambda *args: time.sleep(3600))
+    monkeypatch.setattr(scan, "HELPER_WAIT_MIN_S", 0.5)
+    assert comparable(scan_articles(tree, parallel=True)) == comparable(scan_articles(tree, parallel=False))
