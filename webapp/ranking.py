@@ -30,8 +30,9 @@ PHRASE_BOOSTS = {"title": 2.0, "excerpt": 2.0}
 PHRASE_SLOP = 2
 # BM25's length normalisation (B) per field. Titles are all short, and a longer one is rarely
 # less about its words: normalising them less (0.3 instead of 0.75) moved every measured set
-# the same way (known items MRR 0.8983 -> 0.8997, held-out sets 0.8621 -> 0.8633 and 0.8628 ->
-# 0.8650, natural P@5 collapsed 0.923 -> 0.931), where B = 0.5 or 0.9 everywhere traded one set for another.
+# the same way (known items MRR 0.8983 -> 0.8997, held-out sets 0.8621 -> 0.8633 and
+# 0.8628 -> 0.8650, natural P@5 collapsed 0.923 -> 0.931), where B = 0.5 or 0.9 for every
+# field traded one set for another.
 LENGTH_NORMALISATION = {"title_B": 0.3}
 SORTS = ("relevance", "date", "quality")
 
