@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -136,32 +137,56 @@ def folder_entries(fd: int) -> tuple[list[os.DirEntry], list[str]]:
 
 def entry_stat(entry: os.DirEntry) -> FileStat:
     try:
-        stat = entry.stat()  # follows a symlinked file, as os.stat does
+        found = entry.stat()  # follows a symlinked file, as os.stat does
     except OSError as exc:
         return exc
-    return stat.st_size, stat.st_mtime_ns
+    return found.st_size, found.st_mtime_ns
 
 
 def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:
     """Read a file's bytes, refusing anything that is not a regular file inside ``seeds_dir``."""
-    full = seeds_dir / relative_path
-    try:
-        real = full.resolve(strict=True)
-        root = seeds_dir.resolve(strict=True)
-    except (OSError, RuntimeError) as exc:
-        raise ArticleError(f"cannot be read: {exc.__class__.__name__}") from None
-    if root not in real.parents:
-        raise ArticleError("is a link to a file outside the seeds folder")
-    if not real.is_file():
+    path, mode = unlinked_path(seeds_dir, relative_path)
+    if path is None:  # a link on the way: where does it lead?
+        path, mode = resolved_inside(seeds_dir, relative_path)
+    if not stat.S_ISREG(mode):
         raise ArticleError("is not a regular file")
     try:
-        with open(real, "rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ArticleError(f"cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
         raise ArticleError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     return data
+
+
+def unlinked_path(seeds_dir: Path, relative_path: str) -> tuple[str | None, int]:
+    """The file's path and mode if no part of ``relative_path`` is a link (the file is then
+    inside the folder whatever the folder itself is), else (None, 0). A stat per part below
+    the folder: resolving both paths in full for every file was a quarter of a millisecond."""
+    path = str(seeds_dir)
+    try:
+        for part in relative_path.split(os.sep):
+            path = os.path.join(path, part)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                return None, 0
+    except OSError as exc:
+        raise ArticleError(f"cannot be read: {exc.__class__.__name__}") from None
+    return path, mode
+
+
+def resolved_inside(seeds_dir: Path, relative_path: str) -> tuple[str, int]:
+    """Where a path with links leads, and that place's mode, if it is inside the folder."""
+    try:
+        real = (Path(seeds_dir) / relative_path).resolve(strict=True)
+        root = Path(seeds_dir).resolve(strict=True)
+        mode = real.stat().st_mode
+    except (OSError, RuntimeError) as exc:
+        raise ArticleError(f"cannot be read: {exc.__class__.__name__}") from None
+    if root not in real.parents:
+        raise ArticleError("is a link to a file outside the seeds folder")
+    return str(real), mode
 
 
 def decode_text(data: bytes) -> str:

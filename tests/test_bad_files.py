@@ -102,6 +102,24 @@ def test_a_folder_of_hostile_files_loses_no_good_article(tmp_path):
     assert expected_rejections <= set(rejected)
 
 
+def test_a_named_file_through_a_linked_folder_is_refused_when_it_leads_outside(tmp_path):
+    """A path named to reindex (as watch mode does) is not walked: a linked folder on its way
+    must still not lead outside the seeds folder; a link that stays inside is followed."""
+    seeds = tmp_path / "seeds"
+    write_article(seeds, "inside/real.md", **article_fields("Real article inside"))
+    write_article(tmp_path / "elsewhere", "secret.md", **article_fields("Secret outside the seeds folder"))
+    (seeds / "link-dir").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (seeds / "alias").symlink_to(seeds / "inside", target_is_directory=True)
+    reindex(seeds, tmp_path / "index")
+    report = reindex(seeds, tmp_path / "index", only=[str(seeds / "link-dir" / "secret.md"), str(seeds / "alias" / "real.md")])
+    assert [(r.path, r.reason) for r in report.rejected] == [
+        (os.path.join("link-dir", "secret.md"), "is a link to a file outside the seeds folder")]
+    assert report.indexed == 1
+    engine = SearchEngine(tmp_path / "index")
+    assert engine.search(SearchRequest(q="secret"))["total"] == 0
+    assert engine.search(SearchRequest(q="real article inside", collapse=False))["total"] == 2
+
+
 def test_a_file_removed_while_the_folder_is_read_is_not_a_crash(tmp_path):
     seeds = tmp_path / "seeds"
     for number in range(300):
