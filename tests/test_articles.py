@@ -160,3 +160,11 @@ def test_a_linked_seeds_folder_is_walked_but_linked_subfolders_are_not(tmp_path)
     (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
     (tmp_path / "real" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     assert list(iter_article_paths(tmp_path / "link")) == ["a.md", os.path.join("sub", "b.md")]
+
+
+def test_a_path_climbing_out_of_the_folder_is_refused(tmp_path):
+    write(tmp_path, "outside.md", "---\ntitle: secret\n---\n")
+    write(tmp_path, "seeds/sub/inside.md", "---\ntitle: fine\n---\n")
+    with pytest.raises(ArticleError, match="outside the seeds folder"):
+        parse_article(tmp_path / "seeds", os.path.join("sub", os.pardir, os.pardir, "outside.md"))
+    assert parse_article(tmp_path / "seeds", os.path.join("sub", os.pardir, "sub", "inside.md")).title == "fine"
