@@ -309,7 +309,7 @@ def unchanged_files(scan: Scan, report: ReindexReport) -> dict[str, str]:
 def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport) -> int:
     """Add, update or delete the articles at ``paths`` only (what watch mode saw change)."""
     reader = writer.reader()
-    ids = reader.column_reader("fingerprint")
+    fingerprints = reader.column_reader("fingerprint")
     seen: dict[str, str] = {}
     for path in paths:
         relative = article_relative_path(seeds_dir, path)
@@ -318,7 +318,7 @@ def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport)
             continue
         doc_id = article_id(relative)
         docnum = live_docnum(reader, doc_id)
-        known = {} if docnum is None else {doc_id: ids[docnum]}
+        known = {} if docnum is None else {doc_id: fingerprints[docnum]}
         if os.path.lexists(os.path.join(seeds_dir, relative)):
             sync_one(writer, seeds_dir, relative, known, seen, report, fresh=False)
         elif docnum is not None:
