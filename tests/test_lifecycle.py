@@ -90,10 +90,11 @@ def test_queries_never_fail_while_full_reindexes_run(start_server, corpus_copy, 
     assert len(list((index / BUILDS).iterdir())) <= 2  # the current build and the one before
 
 
-@pytest.mark.parametrize("share", [0.1, 0.4, 0.75])
+@pytest.mark.parametrize("share", [0.1, 0.35, 0.6])
 def test_a_reindex_killed_at_any_moment_leaves_the_served_index_intact(start_server, corpus_copy, tmp_path, share):
     """The reindex is killed at a share of the time a whole one takes on this machine (fixed
-    delays stopped reaching the late moments once rebuilding got faster)."""
+    delays stopped reaching the late moments once rebuilding got faster); the latest share
+    leaves room for runs of one command to differ by a third."""
     index = tmp_path / "index"
     reindex(corpus_copy, index)
     started = time.monotonic()
