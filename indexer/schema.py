@@ -22,7 +22,7 @@ from indexer.columns import column_numbers
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TEXT_FIELDS = ("title", "excerpt", "topics", "body")
 # A missing quality earns no quality bonus, the same as a quality of 0 (payload keeps None).
@@ -55,10 +55,18 @@ def build_schema() -> Schema:
         topic_value=KEYWORD(commas=True, lowercase=False),
         provider_value=ID(),
         type=ID(),
-        published=DATETIME(sortable=True),
-        quality=NUMERIC(numtype=int, bits=32, signed=False, sortable=True, default=NO_QUALITY),
+        published=column_only(DATETIME(sortable=True)),
+        quality=column_only(NUMERIC(numtype=int, bits=32, signed=False, sortable=True, default=NO_QUALITY)),
         payload=STORED(),
     )
+
+
+def column_only(field):
+    """A numeric field kept as a column and not indexed. Filters, facets and sorting read the
+    columns (webapp/snapshot.py); the terms Whoosh would index for range queries (eight per
+    value) were a sixth of all postings and most of the term table, and nothing read them."""
+    field.indexed = False
+    return field
 
 
 def keyword_value(text: str | None) -> str:
