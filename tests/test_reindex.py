@@ -261,6 +261,36 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
     assert compared > 2000 * 5
 
 
+def test_postings_written_a_term_at_a_time_are_whooshs_bytes(corpus_dir, tmp_path, monkeypatch):
+    """indexer/blocks.py fills Whoosh's posting blocks a term at a time; a segment of
+    corpus articles (terms in one document and in a thousand, several blocks each) must
+    come out byte for byte as Whoosh's own per-posting loop writes it."""
+    from whoosh import index as whoosh_index
+    from whoosh.codec import whoosh3
+
+    from indexer.articles import iter_article_paths, parse_article
+    from indexer.schema import article_document, build_schema
+
+    documents = [article_document(parse_article(corpus_dir, relative), "fingerprint")
+                 for relative in sorted(iter_article_paths(corpus_dir))[:1500]]
+
+    def segment_files(folder, add_postings):
+        monkeypatch.setattr(whoosh3.W3FieldWriter, "add_postings", add_postings)
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), build_schema())
+        with ix.writer(compound=False) as writer:  # the files on their own, to compare
+            for document in documents:
+                writer.add_document(**document)
+        written = {path.suffix: path.read_bytes() for path in folder.iterdir() if path.suffix in (".trm", ".pst")}
+        return written, ix
+
+    ours, ix = segment_files(tmp_path / "ours", whoosh3.W3FieldWriter.add_postings)
+    whooshs, _ = segment_files(tmp_path / "whooshs", whoosh3.W3FieldWriter.whoosh_add_postings)
+    assert set(ours) == {".trm", ".pst"} and ours == whooshs
+    with ix.reader() as reader:  # and the terms have postings of several blocks
+        assert max(reader.doc_frequency("excerpt", t) for t in (b"diablo", b"power", b"app")) > 3 * 128
+
+
 @pytest.mark.parametrize("child_fails", [False, True])
 def test_a_large_build_writes_every_segments_arrays_beside_the_grouping(small_collection, index_dir, monkeypatch, child_fails):
     """A large fresh build writes the posting arrays in a second process while it groups
