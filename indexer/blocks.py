@@ -15,16 +15,20 @@ from array import array
 from itertools import groupby, islice
 from operator import itemgetter
 
+from whoosh import writing
 from whoosh.codec import base, whoosh3
 from whoosh.codec.base import OutOfOrderError
 
 from indexer.lengths import field_lengths
+from indexer.postings import ArraysBuilder, postings_path, write_arrays
 
 TERM_KEY = itemgetter(0, 1)  # a posting is (field name, term bytes, docnum, weight, value bytes)
 
 
 def write_postings_by_term(self, schema, lengths, items):
-    """W3FieldWriter.add_postings over a sorted stream of postings, term by term."""
+    """W3FieldWriter.add_postings over a sorted stream of postings, term by term; the
+    segment's search arrays are made on the way (written once Whoosh has assembled it)."""
+    builder = ArraysBuilder(schema) if isinstance(lengths, whoosh3.W3PerDocReader) else None
     last_field, last_key = None, None
     for key, group in groupby(items, key=TERM_KEY):
         if last_key is not None and key <= last_key:
@@ -42,8 +46,30 @@ def write_postings_by_term(self, schema, lengths, items):
         self.start_term(btext)
         fill_blocks(self._postwriter, postings, term_lengths(lengths, fieldname, postings))
         self.finish_term()
+        if builder is not None:
+            builder.add_term(fieldname, btext, postings)
     if last_field is not None:
         self.finish_field()
+    # A writer that passed its postings in more than one call leaves the arrays to
+    # write_missing_postings, which reads them back from the finished segment.
+    first_call = not hasattr(self, "_newsfinder_arrays")
+    self._newsfinder_arrays = builder.arrays(lengths._doccount, lambda name: segment_lengths(lengths, name)) \
+        if builder is not None and first_call else None
+
+
+def segment_lengths(perdoc, fieldname: str):
+    table, has_column = field_lengths(perdoc, fieldname)
+    return table if has_column else [0] * perdoc._doccount
+
+
+def write_arrays_when_assembled(self):
+    """SegmentWriter._assemble_segment, then the arrays made while its postings were written
+    (before, a compound segment would have taken the file in)."""
+    self.whoosh_assemble_segment()
+    arrays = getattr(self.fieldwriter, "_newsfinder_arrays", None)
+    folder = getattr(self.storage, "folder", None)
+    if arrays is not None and folder is not None:
+        write_arrays(postings_path(folder, self.newsegment), arrays)
 
 
 def term_lengths(lengths, fieldname: str, postings: list) -> list:
@@ -85,3 +111,5 @@ def write_blocks_by_term() -> None:
     whoosh3.W3FieldWriter.whoosh_add_postings = base.FieldWriter.add_postings  # for the test
     whoosh3.W3FieldWriter.add_postings = write_postings_by_term
     whoosh3.W3FieldWriter._newsfinder_by_term = True
+    writing.SegmentWriter.whoosh_assemble_segment = writing.SegmentWriter._assemble_segment
+    writing.SegmentWriter._assemble_segment = write_arrays_when_assembled

@@ -55,6 +55,7 @@ from indexer.workers import die_with_parent, tie_to_parent
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
     WINDOW_DAYS,
+    GroupingAhead,
     StoryInput,
     group_stories,
     place_changed,
@@ -202,23 +203,27 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     targeted = only is not None and not fresh
     known = {} if fresh or targeted else indexed_fingerprints(ix)
     scan = Scan() if targeted else scan_folder(seeds_dir, known, fresh)
-    writer = open_writer(ix, fresh and len(scan.files) >= PARALLEL_FROM)
+    parallel = fresh and len(scan.files) >= PARALLEL_FROM and WORKERS > 1
+    writer = open_writer(ix, parallel)
+    # A parallel build groups its stories from what it parsed, while the writers finish.
+    story_inputs: list[StoryInput] | None = [] if parallel else None
     try:
         before = 0 if fresh else writer.reader().doc_count()
         if targeted:
             candidates = sync_paths(writer, seeds_dir, only, report)
         else:
-            candidates = sync_documents(writer, seeds_dir, scan, known, report, progress, fresh)
+            candidates = sync_documents(writer, seeds_dir, scan, known, report, progress, fresh, story_inputs)
         after = before + report.indexed - report.removed
         check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
     except BaseException:
         cancel(writer)
         raise
+    grouping = GroupingAhead(story_inputs) if story_inputs else None
     if report.changed:
         writer.commit()
     else:
         cancel(writer)
-    write_arrays_and_stories(ix, build, None if fresh else report.touched, fresh and len(scan.files) >= PARALLEL_FROM)
+    write_arrays_and_stories(ix, build, None if fresh else report.touched, parallel, grouping)
     report.docs = after
     old_meta = read_meta(previous)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -236,7 +241,7 @@ def open_writer(ix, parallel: bool):
     """A build from scratch of a large folder is indexed by one Whoosh writer process per
     core, each writing its own segment; updates go through one writer. The workers die with
     the reindex (indexer/workers.py), so a killed reindex leaves nothing running."""
-    if parallel and WORKERS > 1:
+    if parallel:
         return ix.writer(procs=WORKERS, multisegment=True, limitmb=pool_limit_mb(WORKERS), batchsize=200)
     return ix.writer(limitmb=pool_limit_mb(1))
 
@@ -275,12 +280,13 @@ def check_result(candidates: int, before: int, after: int, force: bool, max_loss
 
 
 def sync_documents(writer, seeds_dir: Path, scan: Scan, known: dict[str, str], report: ReindexReport,
-                   progress: Progress | None, fresh: bool) -> int:
+                   progress: Progress | None, fresh: bool, story_inputs: list[StoryInput] | None = None) -> int:
     """Add, update and delete documents for the folder's article files (the ``known``
-    fingerprints tell changes from additions); returns their number."""
+    fingerprints tell changes from additions); returns their number. Each indexed
+    article's grouping input is added to ``story_inputs`` if given."""
     seen = unchanged_files(scan, report)
     for done, (relative, _) in enumerate(scan.files, 1):
-        sync_one(writer, seeds_dir, relative, known, seen, report, fresh)
+        sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inputs)
         if progress is not None and (done % 256 == 0 or done == len(scan.files)):
             progress(done, len(scan.files))
     for gone in set(known) - set(seen):
@@ -353,7 +359,7 @@ def stat_unchanged(fingerprint: str | None, stat: FileStat) -> bool:
     return fingerprint is not None and type(stat) is tuple and fingerprint.startswith(f"{stat[0]}:{stat[1]}:")
 
 
-def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
+def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inputs=None) -> None:
     """Index one file if it is new or its content changed; record a rejection if it is not
     an article."""
     doc_id = article_id(relative)
@@ -381,6 +387,8 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
     seen[doc_id] = relative
     report.touched.add(doc_id)
     document = article_document(article, fingerprint)
+    if story_inputs is not None:
+        story_inputs.append(story_input(article.to_json()))
     if fresh:
         writer.add_document(**document)
         report.indexed += 1
@@ -392,17 +400,20 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh) -> None:
             report.indexed += 1
 
 
-def write_arrays_and_stories(ix, build: Path, touched: set[str] | None, parallel: bool) -> None:
-    """Write the new segments' posting arrays and group the stories; after a large build, in
-    two processes (each is a tenth of a 100,000-article build and they share nothing)."""
-    if not parallel or WORKERS < 2:
+def write_arrays_and_stories(ix, build: Path, touched: set[str] | None, parallel: bool,
+                             grouping: GroupingAhead | None = None) -> None:
+    """Write the posting arrays of new segments that have none (Whoosh's writers make them
+    as they write a segment, indexer/blocks.py) and group the stories; after a large build,
+    in two processes."""
+    story_of = grouping.result() if grouping is not None else None
+    if not parallel:
         write_missing_postings(ix, build)
-        update_stories(ix, build, touched)
+        update_stories(ix, build, touched, story_of)
         return
     child = multiprocessing.get_context("fork").Process(target=postings_in_child, args=(ix, build, os.getpid()))
     child.start()
     try:
-        update_stories(ix, build, touched)
+        update_stories(ix, build, touched, story_of)
     except BaseException:
         child.kill()
         raise
@@ -417,11 +428,15 @@ def postings_in_child(ix, build: Path, parent: int) -> None:
     write_missing_postings(ix, build)
 
 
-def update_stories(ix, build: Path, touched: set[str] | None = None) -> None:
+def update_stories(ix, build: Path, touched: set[str] | None = None, story_of: dict[str, str] | None = None) -> None:
     """Group the committed articles into stories, once per Whoosh generation: only the
-    ``touched`` ones when few changed since the last grouping, else all of them."""
+    ``touched`` ones when few changed since the last grouping, else all of them (or write
+    ``story_of``, the grouping of every committed article made ahead)."""
     generation = ix.latest_generation()
     if stories_path(build, generation).exists():
+        return
+    if story_of is not None:
+        write_stories(build, generation, story_of)
         return
     previous = stories_path(build, generation - 1)
     with ix.searcher() as searcher:

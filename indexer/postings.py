@@ -92,6 +92,57 @@ def segment_arrays(reader) -> dict[str, np.ndarray]:
     return arrays
 
 
+class ArraysBuilder:
+    """The arrays of one segment made from the postings Whoosh writes, term by term as its
+    field writer gets them (indexer/blocks.py): the same arrays ``segment_arrays`` reads
+    back from the finished segment, without reading it back."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.fields: dict[str, dict[str, list]] = {}
+
+    def add_term(self, fieldname: str, text: bytes, postings: list) -> None:
+        """``postings`` are Whoosh's pool items: (field, term, docnum, weight, value bytes)."""
+        if fieldname not in FIELDS:
+            return
+        field = self.fields.setdefault(fieldname, empty_field())
+        field["terms"].append(text)
+        field["counts"].append(len(postings))
+        field["docs"].extend(p[2] for p in postings)
+        field["weights"].extend(p[3] for p in postings)
+        if fieldname in POSITION_FIELDS:
+            decode = self.schema[fieldname].format.decode_positions
+            for p in postings:
+                found = decode(p[4])
+                field["positions"].extend(found)
+                field["position_counts"].append(len(found))
+
+    def arrays(self, size: int, field_lengths) -> dict[str, np.ndarray]:
+        """Every field's arrays; ``field_lengths(name)`` gives a field's per-document lengths."""
+        arrays: dict[str, np.ndarray] = {}
+        for name in FIELDS:
+            if name not in self.schema:
+                continue
+            field = self.fields.get(name) or empty_field()
+            if name in POSITION_FIELDS:
+                arrays[f"{name}.pos_indptr"] = compact(np.cumsum([0] + field["position_counts"], dtype=np.int64))
+                arrays[f"{name}.positions"] = compact(np.asarray(field["positions"], dtype=np.int64))
+            terms = field["terms"]
+            arrays.update({
+                f"{name}.terms": np.frombuffer(b"".join(terms), dtype=np.uint8),
+                f"{name}.term_offsets": np.cumsum([0] + [len(t) for t in terms], dtype=np.int64),
+                f"{name}.indptr": compact(np.cumsum([0] + field["counts"], dtype=np.int64)),
+                f"{name}.docs": np.asarray(field["docs"], dtype=np.int32),
+                f"{name}.freqs": compact(np.asarray(field["weights"], dtype=np.float32)) if terms else np.zeros(0, np.uint8),
+                f"{name}.lengths": np.asarray(field_lengths(name), dtype=np.float64).reshape(size),
+            })
+        return arrays
+
+
+def empty_field() -> dict[str, list]:
+    return {"terms": [], "counts": [], "docs": [], "weights": [], "positions": [], "position_counts": []}
+
+
 def compact(values: np.ndarray) -> np.ndarray:
     """The narrowest unsigned integer type that holds every value (term frequencies are
     mostly 1-3, positions within an excerpt below 256): the arrays a search touches are a

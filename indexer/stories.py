@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import repeat
@@ -328,6 +329,25 @@ def unit(vector: dict[str, float]) -> dict[str, float]:
 
 def stories_path(index_dir: Path, generation: int) -> Path:
     return Path(index_dir) / f"stories-{generation}.json"
+
+
+class GroupingAhead:
+    """The grouping of a new index's articles, computed in a thread from what the reindex
+    parsed while Whoosh's writer processes finish their segments (the reindex itself only
+    waits for them then); otherwise it ran after them on one core."""
+
+    def __init__(self, items: list[StoryInput]):
+        self.story_of: dict[str, str] | None = None
+        self.thread = threading.Thread(target=self.group, args=(items,), name="newsfinder-stories", daemon=True)
+        self.thread.start()
+
+    def group(self, items: list[StoryInput]) -> None:
+        self.story_of = group_stories(items)
+
+    def result(self) -> dict[str, str] | None:
+        """The grouping, or None if it failed (the caller groups the committed index)."""
+        self.thread.join()
+        return self.story_of
 
 
 def write_stories(index_dir: Path, generation: int, story_of: dict[str, str], same_as: Path | None = None) -> None:

@@ -261,14 +261,16 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
     assert compared > 2000 * 5
 
 
-def test_postings_written_a_term_at_a_time_are_whooshs_bytes(corpus_dir, tmp_path, monkeypatch):
+def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_dir, tmp_path, monkeypatch):
     """indexer/blocks.py fills Whoosh's posting blocks a term at a time; a segment of
     corpus articles (terms in one document and in a thousand, several blocks each) must
-    come out byte for byte as Whoosh's own per-posting loop writes it."""
+    come out byte for byte as Whoosh's own per-posting loop writes it, and the search
+    arrays made on the way must be those read back from the segment."""
     from whoosh import index as whoosh_index
     from whoosh.codec import whoosh3
 
     from indexer.articles import iter_article_paths, parse_article
+    from indexer.postings import postings_path, read_arrays, segment_arrays
     from indexer.schema import article_document, build_schema
 
     documents = [article_document(parse_article(corpus_dir, relative), "fingerprint")
@@ -289,6 +291,12 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes(corpus_dir, tmp_pat
     assert set(ours) == {".trm", ".pst"} and ours == whooshs
     with ix.reader() as reader:  # and the terms have postings of several blocks
         assert max(reader.doc_frequency("excerpt", t) for t in (b"diablo", b"power", b"app")) > 3 * 128
+        # The search arrays made on the way are the ones read back from the finished segment.
+        made = read_arrays(postings_path(tmp_path / "ours", reader.segment()))
+        read_back = segment_arrays(reader)
+        assert made.keys() == read_back.keys() and len(made) > 6 * 6
+        for name, array in read_back.items():
+            assert made[name].dtype == array.dtype and np.array_equal(made[name], array), name
 
 
 @pytest.mark.parametrize("child_fails", [False, True])

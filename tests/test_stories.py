@@ -89,3 +89,23 @@ def test_adding_articles_back_one_reindex_later_groups_them_as_well_as_a_full_pa
     assert {k: v for k, v in after.items() if k in before} == before  # nobody else moved
     precision, recall = story_pair_scores(after)
     assert precision >= 0.90 and recall >= 0.60  # the full pass measures 0.962 and 0.630
+
+
+def test_a_parallel_build_groups_ahead_as_the_committed_index_would_be_grouped(corpus_dir, tmp_path, monkeypatch):
+    """A large build groups the stories from what it parsed while its writer processes
+    finish; the grouping must be the one made from the committed index's stored articles."""
+    import indexer.build
+    from indexer.stories import group_stories, story_input
+
+    monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 100)
+    monkeypatch.setattr(indexer.build, "WORKERS", 2)
+    grouped_ahead = []
+    real = indexer.build.GroupingAhead
+    monkeypatch.setattr(indexer.build, "GroupingAhead", lambda items: grouped_ahead.append(len(items)) or real(items))
+    reindex(corpus_dir, tmp_path)
+    build, ix = open_build(tmp_path)
+    assert len(list(ix.reader().leaf_readers())) == 2 and grouped_ahead == [ix.doc_count()]
+    with ix.reader() as reader:
+        from_index = group_stories([story_input(json.loads(f["payload"])) for f in reader.all_stored_fields()])
+    assert grouping(tmp_path) == from_index
+    assert len(set(from_index.values())) < 0.9 * len(from_index)  # many stories of several reports
