@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import time
@@ -51,7 +50,7 @@ from indexer.layout import (
 )
 from indexer.postings import write_missing_postings
 from indexer.scan import Scan, scan_articles
-from indexer.workers import die_with_parent, tie_to_parent
+from indexer.workers import die_with_parent
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
     WINDOW_DAYS,
@@ -223,7 +222,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
         writer.commit()
     else:
         cancel(writer)
-    write_arrays_and_stories(ix, build, None if fresh else report.touched, parallel, grouping)
+    write_arrays_and_stories(ix, build, None if fresh else report.touched, grouping)
     report.docs = after
     old_meta = read_meta(previous)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -400,32 +399,12 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inpu
             report.indexed += 1
 
 
-def write_arrays_and_stories(ix, build: Path, touched: set[str] | None, parallel: bool,
-                             grouping: GroupingAhead | None = None) -> None:
-    """Write the posting arrays of new segments that have none (Whoosh's writers make them
-    as they write a segment, indexer/blocks.py) and group the stories; after a large build,
-    in two processes."""
-    story_of = grouping.result() if grouping is not None else None
-    if not parallel:
-        write_missing_postings(ix, build)
-        update_stories(ix, build, touched, story_of)
-        return
-    child = multiprocessing.get_context("fork").Process(target=postings_in_child, args=(ix, build, os.getpid()))
-    child.start()
-    try:
-        update_stories(ix, build, touched, story_of)
-    except BaseException:
-        child.kill()
-        raise
-    finally:
-        child.join()
-    if child.exitcode != 0:
-        write_missing_postings(ix, build)  # what the child could not write, the slow way
-
-
-def postings_in_child(ix, build: Path, parent: int) -> None:
-    tie_to_parent(parent)
+def write_arrays_and_stories(ix, build: Path, touched: set[str] | None, grouping: GroupingAhead | None = None) -> None:
+    """Group the stories, and write the posting arrays of any new segment that has none
+    (Whoosh's writers make them as they write a segment, indexer/blocks.py; a segment
+    written another way has them read back from it here)."""
     write_missing_postings(ix, build)
+    update_stories(ix, build, touched, grouping.result() if grouping is not None else None)
 
 
 def update_stories(ix, build: Path, touched: set[str] | None = None, story_of: dict[str, str] | None = None) -> None:

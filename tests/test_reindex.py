@@ -299,18 +299,22 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
             assert made[name].dtype == array.dtype and np.array_equal(made[name], array), name
 
 
-@pytest.mark.parametrize("child_fails", [False, True])
-def test_a_large_build_writes_every_segments_arrays_beside_the_grouping(small_collection, index_dir, monkeypatch, child_fails):
-    """A large fresh build writes the posting arrays in a second process while it groups
-    stories; if that process fails, the arrays are still written (by the reindex itself)."""
+@pytest.mark.parametrize("made_while_writing", [True, False])
+def test_a_large_build_writes_every_segments_arrays(small_collection, index_dir, monkeypatch, made_while_writing):
+    """A large fresh build's writer processes make each segment's posting arrays as they
+    write it; arrays they did not make are read back from the segment by the reindex."""
+    import indexer.blocks
     import indexer.build
     from indexer.postings import postings_path
     from webapp.scoring import SegmentPostings
 
     monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 2)
     monkeypatch.setattr(indexer.build, "WORKERS", 2)
-    if child_fails:
-        monkeypatch.setattr(indexer.build, "postings_in_child", lambda *args: os._exit(3))
+    written_by = []
+    real_write = indexer.build.write_missing_postings
+    monkeypatch.setattr(indexer.build, "write_missing_postings", lambda *args: written_by.append(real_write(*args)))
+    if not made_while_writing:
+        monkeypatch.setattr(indexer.blocks, "ArraysBuilder", lambda schema: None)
     report = reindex(small_collection, index_dir)
     assert report.indexed == 4
     build = current_build(index_dir)
@@ -318,6 +322,7 @@ def test_a_large_build_writes_every_segments_arrays_beside_the_grouping(small_co
     segments = snapshot.segments()
     assert segments and all(postings is not None for _, _, postings, _ in segments)
     assert all(postings_path(build, sub.reader().segment()).exists() for sub, _, _, _ in segments)
+    assert written_by == [0 if made_while_writing else len(segments)]  # arrays the reindex read back
     assert SearchEngine(index_dir).search(SearchRequest(q="privacy"))["total"] >= 1
 
 
