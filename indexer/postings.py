@@ -64,58 +64,45 @@ def is_current(path: Path) -> bool:
 
 
 def segment_arrays(reader) -> dict[str, np.ndarray]:
-    """Per field: the sorted terms, and per term a slice of (document, frequency) pairs."""
+    """The arrays of a finished segment, read back from its postings (for a segment whose
+    writer did not make them, indexer/blocks.py)."""
     size = reader.doc_count_all()
-    arrays: dict[str, np.ndarray] = {}
+    arrays = ArraysBuilder(reader.schema)
     for field in FIELDS:
-        if field not in reader.schema:
-            continue
-        terms, indptr, docs, freqs, counts, positions = [], [0], [], [], [], []
-        for text, matcher in field_matchers(reader, field):
-            ids, weights = term_postings(reader, field, matcher, positions if field in POSITION_FIELDS else None, counts)
-            terms.append(text)
-            docs.append(ids)
-            freqs.append(weights)
-            indptr.append(indptr[-1] + len(ids))
-        if field in POSITION_FIELDS:
-            arrays[f"{field}.pos_indptr"] = compact(np.cumsum([0] + counts, dtype=np.int64))
-            arrays[f"{field}.positions"] = compact(np.asarray(positions, dtype=np.int64))
-        lengths = np.fromiter((reader.doc_field_length(n, field) or 0 for n in range(size)), np.float64, size)
-        arrays.update({
-            f"{field}.terms": np.frombuffer(b"".join(terms), dtype=np.uint8),
-            f"{field}.term_offsets": np.cumsum([0] + [len(t) for t in terms], dtype=np.int64),
-            f"{field}.indptr": compact(np.asarray(indptr, dtype=np.int64)),
-            f"{field}.docs": np.concatenate(docs).astype(np.int32) if docs else np.zeros(0, np.int32),
-            f"{field}.freqs": compact(np.concatenate(freqs)) if freqs else np.zeros(0, np.uint8),
-            f"{field}.lengths": lengths,
-        })
-    return arrays
+        if field in reader.schema:
+            for text, matcher in field_matchers(reader, field):
+                arrays.add(field, text, *term_postings(reader, field, matcher))
+    return arrays.arrays(size, lambda name: (reader.doc_field_length(n, name) or 0 for n in range(size)))
 
 
 class ArraysBuilder:
-    """The arrays of one segment made from the postings Whoosh writes, term by term as its
-    field writer gets them (indexer/blocks.py): the same arrays ``segment_arrays`` reads
-    back from the finished segment, without reading it back."""
+    """Per field: the sorted terms, and per term a slice of (document, frequency) pairs (and
+    for titles and excerpts, each posting's word positions). Filled term by term, in term
+    order: by Whoosh's field writer as it writes a segment (indexer/blocks.py), or from a
+    finished segment's postings (``segment_arrays``)."""
 
     def __init__(self, schema):
         self.schema = schema
         self.fields: dict[str, dict[str, list]] = {}
 
-    def add_term(self, fieldname: str, text: bytes, postings: list) -> None:
-        """``postings`` are Whoosh's pool items: (field, term, docnum, weight, value bytes)."""
-        if fieldname not in FIELDS:
-            return
+    def add(self, fieldname: str, text: bytes, docs, weights, positions: list | None = None) -> None:
+        """One term's postings; ``positions`` holds each posting's word positions."""
         field = self.fields.setdefault(fieldname, empty_field())
         field["terms"].append(text)
-        field["counts"].append(len(postings))
-        field["docs"].extend(p[2] for p in postings)
-        field["weights"].extend(p[3] for p in postings)
-        if fieldname in POSITION_FIELDS:
-            decode = self.schema[fieldname].format.decode_positions
-            for p in postings:
-                found = decode(p[4])
-                field["positions"].extend(found)
-                field["position_counts"].append(len(found))
+        field["counts"].append(len(docs))
+        field["docs"].extend(docs)
+        field["weights"].extend(weights)
+        for found in positions or ():
+            field["positions"].extend(found)
+            field["position_counts"].append(len(found))
+
+    def add_term(self, fieldname: str, text: bytes, postings: list) -> None:
+        """One term's postings as Whoosh's pool has them: (field, term, docnum, weight, value)."""
+        if fieldname not in FIELDS:
+            return
+        decode = self.schema[fieldname].format.decode_positions if fieldname in POSITION_FIELDS else None
+        self.add(fieldname, text, [p[2] for p in postings], [p[3] for p in postings],
+                 [decode(p[4]) for p in postings] if decode else None)
 
     def arrays(self, size: int, field_lengths) -> dict[str, np.ndarray]:
         """Every field's arrays; ``field_lengths(name)`` gives a field's per-document lengths."""
@@ -134,7 +121,7 @@ class ArraysBuilder:
                 f"{name}.indptr": compact(np.cumsum([0] + field["counts"], dtype=np.int64)),
                 f"{name}.docs": np.asarray(field["docs"], dtype=np.int32),
                 f"{name}.freqs": compact(np.asarray(field["weights"], dtype=np.float32)) if terms else np.zeros(0, np.uint8),
-                f"{name}.lengths": np.asarray(field_lengths(name), dtype=np.float64).reshape(size),
+                f"{name}.lengths": np.fromiter(field_lengths(name), np.float64, size),
             })
         return arrays
 
@@ -159,28 +146,22 @@ def compact(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint64)
 
 
-def term_postings(reader, field: str, matcher, positions: list | None = None,
-                  counts: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """All postings of one term's matcher, read a block at a time; with ``positions``, each
-    posting's word positions are appended to it (their number to ``counts``)."""
-    decode = reader.schema[field].format.decode_positions if positions is not None else None
-    ids, weights = [], []
+def term_postings(reader, field: str, matcher) -> tuple[list[int], list[float], list | None]:
+    """All postings of one term's matcher, read a block at a time: documents, weights and,
+    for the fields that keep them, each posting's word positions."""
+    decode = reader.schema[field].format.decode_positions if field in POSITION_FIELDS else None
+    ids, weights, positions = [], [], [] if decode else None
     while matcher.is_active():
         # A block holds up to 128 postings; reading it whole skips Whoosh's per-posting calls.
         matcher._read_ids()
         matcher._read_weights()
-        ids.append(np.asarray(matcher._ids, dtype=np.int64))
-        weights.append(np.asarray(matcher._weights, dtype=np.float32))
-        if positions is not None:
+        ids.extend(matcher._ids)
+        weights.extend(matcher._weights)
+        if decode:
             matcher._read_values()
-            for value in matcher._values:
-                found = decode(value)
-                positions.extend(found)
-                counts.append(len(found))
+            positions.extend(decode(value) for value in matcher._values)
         matcher._next_block()
-    if not ids:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return np.concatenate(ids), np.concatenate(weights)
+    return ids, weights, positions
 
 
 def field_matchers(leaf, fieldname: str):
