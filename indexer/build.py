@@ -444,9 +444,9 @@ def regroup_touched(reader, previous: dict[str, str], touched: set[str]) -> dict
             continue
         for term in weighted_terms(item):
             if df[term] <= limit:
-                for field in ("title", "excerpt"):
-                    if (field, term) in reader:
-                        ids = np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int64)
+                for name in ("title", "excerpt"):
+                    if (name, term) in reader:
+                        ids = np.fromiter(reader.postings(name, term).all_ids(), dtype=np.int64)
                         sharing.update(ids[np.abs(days[ids] - days[docnum]) <= WINDOW_DAYS].tolist())
     sharing.difference_update(changed)
     nearby_items = [stored_story_input(reader, d) for d in sorted(sharing)]

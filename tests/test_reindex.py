@@ -306,7 +306,6 @@ def test_a_large_build_writes_every_segments_arrays(small_collection, index_dir,
     import indexer.blocks
     import indexer.build
     from indexer.postings import postings_path
-    from webapp.scoring import SegmentPostings
 
     monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 2)
     monkeypatch.setattr(indexer.build, "WORKERS", 2)
