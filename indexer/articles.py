@@ -157,7 +157,12 @@ def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:
         raise ArticleError("is not a regular file")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # Sized from the file: asking for the largest allowed size allocated 2 MiB per
+            # file (36 us a read instead of 15).
+            expected = min(os.fstat(handle.fileno()).st_size, MAX_FILE_BYTES)
+            data = handle.read(expected + 1)
+            if len(data) > expected:  # grown since the stat: read on, up to the limit
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
     except OSError as exc:
         raise ArticleError(f"cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:

@@ -117,6 +117,19 @@ def test_files_that_are_not_articles_are_rejected_with_a_reason(tmp_path, conten
     assert "\n" not in str(caught.value)
 
 
+def test_a_file_that_grew_after_its_size_was_taken_is_read_whole(tmp_path, monkeypatch):
+    """The read is sized from the file's stat; a file written to in between (its stat says
+    10 bytes) must still be read to its end, not cut at the size first seen."""
+    import indexer.articles
+    from indexer.articles import read_article_bytes
+
+    write_article(tmp_path, "growing.md", **article_fields("Growing", "An excerpt. " * 80))
+    whole = (tmp_path / "growing.md").read_bytes()
+    real_fstat = os.fstat
+    monkeypatch.setattr(indexer.articles.os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 10, *real_fstat(fd)[7:])))
+    assert len(whole) > 900 and read_article_bytes(tmp_path, "growing.md") == whole
+
+
 def test_link_outside_the_seeds_folder_is_rejected(tmp_path):
     outside = tmp_path / "outside.md"
     outside.write_text("---\ntitle: secret\n---\n")
