@@ -150,6 +150,12 @@ def entry_stat(entry: os.DirEntry) -> FileStat:
 
 def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:
     """Read a file's bytes, refusing anything that is not a regular file inside ``seeds_dir``."""
+    return read_article_file(seeds_dir, relative_path)[0]
+
+
+def read_article_file(seeds_dir: Path, relative_path: str) -> tuple[bytes, os.stat_result]:
+    """A file's bytes and the stat of the file they were read from (taken on the open file,
+    so a fingerprint made from both describes the bytes indexed)."""
     path, mode = unlinked_path(seeds_dir, relative_path)
     if path is None:  # a link on the way: where does it lead?
         path, mode = resolved_inside(seeds_dir, relative_path)
@@ -159,7 +165,8 @@ def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:
         with open(path, "rb") as handle:
             # Sized from the file: asking for the largest allowed size allocated 2 MiB per
             # file (36 us a read instead of 15).
-            expected = min(os.fstat(handle.fileno()).st_size, MAX_FILE_BYTES)
+            found = os.fstat(handle.fileno())
+            expected = min(found.st_size, MAX_FILE_BYTES)
             data = handle.read(expected + 1)
             if len(data) > expected:  # grown since the stat: read on, up to the limit
                 data += handle.read(MAX_FILE_BYTES + 1 - len(data))
@@ -167,7 +174,7 @@ def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:
         raise ArticleError(f"cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
         raise ArticleError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    return data
+    return data, found
 
 
 def unlinked_path(seeds_dir: Path, relative_path: str) -> tuple[str | None, int]:

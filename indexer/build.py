@@ -29,7 +29,7 @@ from indexer.articles import (
     article_id,
     is_article_name,
     parse_article_bytes,
-    read_article_bytes,
+    read_article_file,
 )
 from indexer.columns import column_strings
 from indexer.layout import (
@@ -367,10 +367,9 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inpu
         return
     try:
         previous = known.get(doc_id)
-        # stat next to the read (not the walk's, which may be minutes old in a large build):
+        # the open file's stat, not the walk's (which may be minutes old in a large build):
         # the fingerprint must describe the bytes indexed
-        stat = os.stat(os.path.join(seeds_dir, relative))
-        data = read_article_bytes(seeds_dir, relative)
+        data, stat = read_article_file(seeds_dir, relative)
         fingerprint = file_fingerprint(stat.st_size, stat.st_mtime_ns, content_digest(data))
         if previous and previous.rsplit(":", 1)[1] == fingerprint.rsplit(":", 1)[1]:
             seen[doc_id] = relative
