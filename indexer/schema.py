@@ -22,22 +22,29 @@ from indexer.columns import column_numbers
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TEXT_FIELDS = ("title", "excerpt", "topics", "body")
 # A missing quality earns no quality bonus, the same as a quality of 0 (payload keeps None).
 NO_QUALITY = 0
 
 
+# A word is a run of letters and digits. Whoosh's default pattern also joins runs across single
+# dots, so "Battle.net" or "twitch.tv" could not be found by "battle" or "twitch", and a
+# sentence glued to the next ("this weekend.Diablo") hid both words. Such a dotted run is
+# kept whole only when it is a number ("1.0", "9.3.3"); others are split at the dots.
+TOKEN_PATTERN = r"(?<!\w)(?<!\w\.)\d+(?:\.\d+)+(?!\w)(?!\.\w)|\w+"
+
+
 def text_analyzer():
     # minsize=1 keeps one-character words such as the "4" in "Diablo 4".
-    return StemmingAnalyzer(minsize=1)
+    return StemmingAnalyzer(expression=TOKEN_PATTERN, minsize=1)
 
 
 def word_analyzer():
     # Unstemmed and without a stop list: the vocabulary for spelling corrections and
     # completions, and the field that answers a query made only of stop words.
-    return RegexTokenizer() | LowercaseFilter()
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
 
 
 def build_schema() -> Schema:

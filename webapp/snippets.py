@@ -123,16 +123,43 @@ class Marker:
 
     def spans(self, lowered: str) -> list[tuple[int, int]]:
         # A token has one analysed form, so the terms' matches never overlap.
-        return sorted((m.start(), m.end()) for pattern in self.patterns for m in pattern.finditer(lowered))
+        return sorted((m.start(), m.end()) for pattern in self.patterns for m in pattern.finditer(lowered)
+                      if not (m.lastgroup == "digits" and inside_number(lowered, m.start())))
+
+
+# The tokenizer's words (indexer/schema.py TOKEN_PATTERN) are runs of word characters, except
+# that a dotted run made only of digit groups ("1.0") is one word: a run of digits stands
+# alone unless such a number holds it.
+DOTTED_RUN = re.compile(r"\w+(?:\.\w+)*")
+NUMBER = re.compile(r"\d+(?:\.\d+)+")
+WORD_CHAR = re.compile(r"\w")
+
+
+def inside_number(text: str, start: int) -> bool:
+    """Whether the digits at ``start`` are part of a dotted number the tokenizer keeps whole."""
+    left = start
+    while left > 0 and (WORD_CHAR.match(text, left - 1) or
+                        (text[left - 1] == "." and left > 1 and WORD_CHAR.match(text, left - 2))):
+        left -= 1
+    run = DOTTED_RUN.match(text, left).group()
+    return "." in run and NUMBER.fullmatch(run) is not None
 
 
 def term_pattern(written: list[str]) -> re.Pattern | None:
-    """The written forms of one term, standing as whole tokens (the tokenizer's words are
-    runs of word characters joined by single dots); the longest form first."""
+    """The written forms of one term, standing as whole tokens; the longest form first. A
+    dotted form (a number) stands as a whole dotted run; a plain one between non-word
+    characters, and if it is all digits (group "digits") not inside a dotted number."""
     if not written:
         return None
     ordered = sorted(set(written), key=lambda w: (-len(w), w))
-    return re.compile(r"(?<!\w)(?<!\w\.)(?:" + "|".join(map(re.escape, ordered)) + r")(?!\w)(?!\.\w)")
+    groups = {
+        "dotted": ([w for w in ordered if "." in w], r"(?<!\w)(?<!\w\.)(?:{})(?!\w)(?!\.\w)"),
+        "digits": ([w for w in ordered if "." not in w and w.isdecimal()], r"(?<!\w)(?:{})(?!\w)"),
+        "plain": ([w for w in ordered if "." not in w and not w.isdecimal()], r"(?<!\w)(?:{})(?!\w)"),
+    }
+    parts = [f"(?P<{name}>" + shape.format("|".join(map(re.escape, forms))) + ")"
+             for name, (forms, shape) in groups.items() if forms]
+    return re.compile("|".join(parts))
 
 
 def marking_pattern(terms: frozenset[str], forms: dict[str, list[str]], compiled: dict | None = None) -> Marker:
