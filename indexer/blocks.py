@@ -20,6 +20,7 @@ from whoosh.codec import base, whoosh3
 from whoosh.codec.base import OutOfOrderError
 
 from indexer.lengths import field_lengths
+from indexer.pool import TermGroups
 from indexer.postings import ArraysBuilder, postings_path, write_arrays
 
 TERM_KEY = itemgetter(0, 1)  # a posting is (field name, term bytes, docnum, weight, value bytes)
@@ -30,7 +31,7 @@ def write_postings_by_term(self, schema, lengths, items):
     segment's search arrays are made on the way (written once Whoosh has assembled it)."""
     builder = ArraysBuilder(schema) if isinstance(lengths, whoosh3.W3PerDocReader) else None
     last_field, last_key = None, None
-    for key, group in groupby(items, key=TERM_KEY):
+    for key, postings in term_groups(items):
         if last_key is not None and key <= last_key:
             raise OutOfOrderError(f"term {key!r} after {last_key!r}")
         last_key = key
@@ -40,9 +41,10 @@ def write_postings_by_term(self, schema, lengths, items):
                 self.finish_field()
             self.start_field(fieldname, schema[fieldname])
             last_field = fieldname
-        postings = [p for p in group if p[2] != -1]  # docnum -1 marks a spelling word, not a posting
-        if not postings:
-            continue
+        if postings[0][2] == -1:  # docnum -1 marks a spelling word, not a posting
+            postings = [p for p in postings if p[2] != -1]
+            if not postings:
+                continue
         self.start_term(btext)
         fill_blocks(self._postwriter, postings, term_lengths(lengths, fieldname, postings))
         self.finish_term()
@@ -55,6 +57,14 @@ def write_postings_by_term(self, schema, lengths, items):
     first_call = not hasattr(self, "_newsfinder_arrays")
     self._newsfinder_arrays = builder.arrays(lengths._doccount, lambda name: segment_lengths(lengths, name)) \
         if builder is not None and first_call else None
+
+
+def term_groups(items):
+    """((field name, term bytes), postings in order) per term: a grouped pool's own groups,
+    or a sorted stream of postings grouped (a merge of segments or of pool runs)."""
+    if isinstance(items, TermGroups):
+        return items.groups
+    return ((key, list(group)) for key, group in groupby(items, key=TERM_KEY))
 
 
 def segment_lengths(perdoc, fieldname: str):

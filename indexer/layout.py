@@ -27,12 +27,14 @@ from indexer.analysis import index_in_one_loop
 from indexer.blocks import write_blocks_by_term
 from indexer.lengths import remember_field_lengths
 from indexer.mapped import read_in_place
+from indexer.pool import pool_by_term
 from indexer.schema import SCHEMA_VERSION
 
 read_in_place()  # every index this project opens is read from the shared map, not copied
 remember_field_lengths()
 index_in_one_loop()
 write_blocks_by_term()
+pool_by_term()
 
 INDEX_NAME = "MAIN"
 CURRENT = "current"

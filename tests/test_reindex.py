@@ -262,33 +262,43 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
 
 
 def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_dir, tmp_path, monkeypatch):
-    """indexer/blocks.py fills Whoosh's posting blocks a term at a time; a segment of
-    corpus articles (terms in one document and in a thousand, several blocks each) must
-    come out byte for byte as Whoosh's own per-posting loop writes it, and the search
+    """indexer/blocks.py fills Whoosh's posting blocks a term at a time from a pool grouped
+    by term (indexer/pool.py); a segment of corpus articles (terms in one document and in a
+    thousand, several blocks each) must come out byte for byte as Whoosh's own pool and
+    per-posting loop write it, also when the pool spills to runs on disk, and the search
     arrays made on the way must be those read back from the segment."""
     from whoosh import index as whoosh_index
+    from whoosh import writing
     from whoosh.codec import whoosh3
 
     from indexer.articles import iter_article_paths, parse_article
+    from indexer.pool import GroupedPool
     from indexer.postings import postings_path, read_arrays, segment_arrays
     from indexer.schema import article_document, build_schema
 
     documents = [article_document(parse_article(corpus_dir, relative), "fingerprint")
                  for relative in sorted(iter_article_paths(corpus_dir))[:1500]]
+    spills = []
 
-    def segment_files(folder, add_postings):
+    def segment_files(folder, add_postings, pool, limitmb=256):
         monkeypatch.setattr(whoosh3.W3FieldWriter, "add_postings", add_postings)
+        monkeypatch.setattr(writing, "PostingPool", pool)
         folder.mkdir()
         ix = whoosh_index.create_in(str(folder), build_schema())
-        with ix.writer(compound=False) as writer:  # the files on their own, to compare
+        with ix.writer(compound=False, limitmb=limitmb) as writer:  # the files on their own, to compare
             for document in documents:
                 writer.add_document(**document)
+            spills.append(len(writer.pool.runs))
         written = {path.suffix: path.read_bytes() for path in folder.iterdir() if path.suffix in (".trm", ".pst")}
         return written, ix
 
-    ours, ix = segment_files(tmp_path / "ours", whoosh3.W3FieldWriter.add_postings)
-    whooshs, _ = segment_files(tmp_path / "whooshs", whoosh3.W3FieldWriter.whoosh_add_postings)
-    assert set(ours) == {".trm", ".pst"} and ours == whooshs
+    by_term = whoosh3.W3FieldWriter.add_postings
+    whooshs, _ = segment_files(tmp_path / "whooshs", whoosh3.W3FieldWriter.whoosh_add_postings,
+                               writing.WhooshPostingPool)
+    spilled, _ = segment_files(tmp_path / "spilled", by_term, GroupedPool, limitmb=2)
+    ours, ix = segment_files(tmp_path / "ours", by_term, GroupedPool)
+    assert spills[1] > 3 and spills[2] == 0
+    assert set(ours) == {".trm", ".pst"} and ours == whooshs and spilled == whooshs
     with ix.reader() as reader:  # and the terms have postings of several blocks
         assert max(reader.doc_frequency("excerpt", t) for t in (b"diablo", b"power", b"app")) > 3 * 128
         # The search arrays made on the way are the ones read back from the finished segment.
@@ -297,6 +307,26 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
         assert made.keys() == read_back.keys() and len(made) > 6 * 6
         for name, array in read_back.items():
             assert made[name].dtype == array.dtype and np.array_equal(made[name], array), name
+
+
+def test_a_pool_grouped_by_term_gives_whooshs_order():
+    """Postings that arrive out of document order (or twice for a document) come out as
+    Whoosh's pool sorts them."""
+    from whoosh import writing
+    from whoosh.filedb.filestore import RamStorage
+
+    from indexer.pool import GroupedPool
+
+    postings = [("title", b"beta", 3, 1.0, None), ("excerpt", b"open", 1, 2.0, b"x"),
+                ("title", b"beta", 1, 1.0, None), ("title", b"alpha", 2, 1.0, None),
+                ("title", b"beta", 3, 0.5, None), ("excerpt", b"open", 2, 1.0, b"y"),
+                ("title", b"beta", -1, 1.0, None)]
+    pools = [pool(RamStorage(), None, limitmb=8) for pool in (GroupedPool, writing.WhooshPostingPool)]
+    for pool in pools:
+        for posting in postings:
+            pool.add(posting)
+    ours, whooshs = (list(pool.iter_postings()) for pool in pools)
+    assert ours == whooshs == sorted(postings)
 
 
 @pytest.mark.parametrize("made_while_writing", [True, False])
