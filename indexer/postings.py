@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ FIELDS = TEXT_FIELDS + ("provider", "words")
 # confirmed without walking Whoosh's span matchers (webapp/ranking.py PHRASE_BOOSTS).
 POSITION_FIELDS = ("title", "excerpt")
 SUFFIX = ".nfpostings"
+DECODED_KEPT = 200_000  # distinct encoded position lists remembered while writing
 MAGIC = b"NFPOST4\n"  # bumped whenever the arrays change; an older file is written anew
 ALIGN = 64
 
@@ -84,6 +86,9 @@ class ArraysBuilder:
     def __init__(self, schema):
         self.schema = schema
         self.fields: dict[str, dict[str, list]] = {}
+        # Encoded positions -> their list: most postings hold one early position, so a few
+        # thousand encodings cover millions of postings, each decoded by a Python call.
+        self.decoded: dict[bytes, list[int]] = {}
 
     def add(self, fieldname: str, text: bytes, docs, weights, positions: list | None = None) -> None:
         """One term's postings; ``positions`` holds each posting's word positions."""
@@ -92,17 +97,21 @@ class ArraysBuilder:
         field["counts"].append(len(docs))
         field["docs"].extend(docs)
         field["weights"].extend(weights)
-        for found in positions or ():
-            field["positions"].extend(found)
-            field["position_counts"].append(len(found))
+        if positions:
+            field["positions"].extend(chain.from_iterable(positions))
+            field["position_counts"].extend(map(len, positions))
 
     def add_term(self, fieldname: str, text: bytes, postings: list) -> None:
         """One term's postings as Whoosh's pool has them: (field, term, docnum, weight, value)."""
         if fieldname not in FIELDS:
             return
-        decode = self.schema[fieldname].format.decode_positions if fieldname in POSITION_FIELDS else None
-        self.add(fieldname, text, [p[2] for p in postings], [p[3] for p in postings],
-                 [decode(p[4]) for p in postings] if decode else None)
+        positions = None
+        if fieldname in POSITION_FIELDS:
+            if len(self.decoded) > DECODED_KEPT:
+                self.decoded.clear()
+            known, decode = self.decoded, self.schema[fieldname].format.decode_positions
+            positions = [known.get(p[4]) or known.setdefault(p[4], decode(p[4])) for p in postings]
+        self.add(fieldname, text, [p[2] for p in postings], [p[3] for p in postings], positions)
 
     def arrays(self, size: int, field_lengths) -> dict[str, np.ndarray]:
         """Every field's arrays; ``field_lengths(name)`` gives a field's per-document lengths."""
