@@ -13,6 +13,7 @@ tests/test_reindex.py compares every field of every corpus article with Whoosh's
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from whoosh import formats
 from whoosh.system import pack_uint
@@ -102,6 +103,22 @@ def fused_for(value, analyzer, options: dict) -> FusedAnalysis | None:
     return fused(analyzer) if isinstance(value, str) and set(options) <= {"mode"} else None
 
 
+# Positions list (as a tuple) -> Whoosh's encoding of it. Most words stand once near the
+# start of a short field, so a few thousand lists are most of a build's millions.
+_ENCODED: dict[tuple[int, ...], bytes] = {}
+ENCODED_KEPT = 100_000
+
+
+def encoded_positions(fmt, positions: list[int]) -> bytes:
+    key = tuple(positions)
+    encoded = _ENCODED.get(key)
+    if encoded is None:
+        if len(_ENCODED) >= ENCODED_KEPT:
+            _ENCODED.clear()
+        encoded = _ENCODED[key] = fmt.encode(positions)
+    return encoded
+
+
 def index_in_one_loop() -> None:
     """Let Whoosh's Positions and Frequency formats index a string through the fused analysis."""
     if getattr(formats.Positions, "_newsfinder_fused", False):
@@ -115,8 +132,9 @@ def index_in_one_loop() -> None:
             yield from with_positions(self, value, analyzer, **kwargs)
             return
         boost = self.field_boost
+        encode = partial(encoded_positions, self) if type(self) is formats.Positions else self.encode
         for word, positions in fast.positions(value).items():
-            yield word, len(positions), float(len(positions)) * boost, self.encode(positions)
+            yield word, len(positions), float(len(positions)) * boost, encode(positions)
 
     def frequency_word_values(self, value, analyzer, **kwargs):
         fast = fused_for(value, analyzer, kwargs)
