@@ -384,9 +384,10 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inpu
         return
     seen[doc_id] = relative
     report.touched.add(doc_id)
-    document = article_document(article, fingerprint)
+    data = article.to_json()
+    document = article_document(article, fingerprint, data)
     if story_inputs is not None:
-        story_inputs.append(story_input(article.to_json()))
+        story_inputs.append(story_input(data))
     if fresh:
         writer.add_document(**document)
         report.indexed += 1

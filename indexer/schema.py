@@ -80,12 +80,14 @@ def keyword_value(text: str | None) -> str:
     return (text or "").strip().lower()
 
 
-def article_payload(article: Article) -> str:
-    return json.dumps(article.to_json(), ensure_ascii=False, separators=(",", ":"))
+def article_payload(article: Article, data: dict[str, Any] | None = None) -> str:
+    """The stored JSON of an article (``data``: its ``to_json()``, if already made)."""
+    return json.dumps(article.to_json() if data is None else data, ensure_ascii=False, separators=(",", ":"))
 
 
-def article_document(article: Article, fingerprint: str) -> dict[str, Any]:
-    """The fields Whoosh stores and indexes for one article."""
+def article_document(article: Article, fingerprint: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fields Whoosh stores and indexes for one article (``data``: its ``to_json()``,
+    if the caller has made it)."""
     doc: dict[str, Any] = {
         "id": article.id,
         "fingerprint": fingerprint,
@@ -99,7 +101,7 @@ def article_document(article: Article, fingerprint: str) -> dict[str, Any]:
         "provider_value": article.provider_name or "",
         "type": keyword_value(article.type),
         "quality": NO_QUALITY if article.quality is None else article.quality,
-        "payload": article_payload(article),
+        "payload": article_payload(article, data),
     }
     if article.published is not None:
         doc["published"] = article.published

@@ -15,6 +15,7 @@ that changes many articles, regroups everything.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -29,6 +30,7 @@ from whoosh.analysis import StemmingAnalyzer
 
 from indexer.analysis import FusedAnalysis
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 WINDOW_DAYS = 4.0
 SIMILARITY = 0.3
 NEAR_COPY = 0.8
@@ -63,10 +65,9 @@ def story_input(payload: dict) -> StoryInput:
     published = payload.get("published")
     days = None
     if published:
-        import datetime as dt
-
-        moment = dt.datetime.strptime(published, "%Y-%m-%dT%H:%M:%SZ")
-        days = (moment - dt.datetime(1970, 1, 1)).total_seconds() / 86400
+        # the payload's "%Y-%m-%dT%H:%M:%SZ", read by the C parser (strptime is ten times slower)
+        moment = dt.datetime.fromisoformat(published.replace("Z", "+00:00"))
+        days = (moment - EPOCH).total_seconds() / 86400
     return StoryInput(
         id=payload["id"],
         title=payload.get("title") or "",
