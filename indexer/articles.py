@@ -17,8 +17,7 @@ from typing import Any, Iterator
 
 import yaml
 
-# libyaml's loader is ~10x faster than the pure-Python one and gives identical results.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from indexer.front_matter import FrontMatterLoader
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -237,7 +236,7 @@ def split_front_matter(text: str) -> tuple[str, str]:
 
 def load_front_matter(source: str) -> dict[str, Any]:
     try:
-        data = yaml.load(source, Loader=SafeLoader)
+        data = yaml.load(source, Loader=FrontMatterLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

@@ -181,3 +181,75 @@ def test_a_path_climbing_out_of_the_folder_is_refused(tmp_path):
     with pytest.raises(ArticleError, match="outside the seeds folder"):
         parse_article(tmp_path / "seeds", os.path.join("sub", os.pardir, os.pardir, "outside.md"))
     assert parse_article(tmp_path / "seeds", os.path.join("sub", os.pardir, "sub", "inside.md")).title == "fine"
+
+
+# The front-matter YAML loader (indexer/front_matter.py)
+
+def loaded(source: str, loader):
+    """What a loader makes of ``source``: the value with every type spelled out, or the
+    kind of error it raised."""
+    import yaml
+
+    try:
+        return typed(yaml.load(source, Loader=loader))
+    except Exception as exc:  # the kind of failure must be the same too
+        return ("raised", type(exc).__name__)
+
+
+def typed(value):
+    if isinstance(value, dict):
+        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, (list, tuple, set)):
+        items = sorted(value, key=repr) if isinstance(value, set) else value
+        return (type(value).__name__, [typed(v) for v in items])
+    return (type(value).__name__, repr(value))
+
+
+def test_front_matter_loads_as_libyamls_safe_loader_on_the_corpus(corpus_dir):
+    import yaml
+
+    from indexer.articles import decode_text, split_front_matter
+    from indexer.front_matter import FrontMatterLoader
+
+    checked = 0
+    for relative in iter_article_paths(corpus_dir):
+        source, _ = split_front_matter(decode_text((corpus_dir / relative).read_bytes()))
+        assert loaded(source, FrontMatterLoader) == loaded(source, yaml.CSafeLoader), relative
+        checked += 1
+    assert checked == 2286
+
+
+@pytest.mark.parametrize("source", [
+    "title: a\nlist: &shared [1, 2]\nagain: *shared",          # an alias: one shared list
+    "a: &self [*self]",                                          # a list holding itself
+    "base: &b {x: 1}\nmerged:\n  <<: *b\n  y: 2",               # a merge key
+    "=: value\nother: 1",                                        # the "value" key
+    "tags: !!set {a, b}",
+    "blob: !!binary aGVsbG8=",
+    "pairs: !!omap [{a: 1}, {b: 2}]",
+    "odd: !custom 3",
+    "? [a, b]\n: list as key",
+    "? {a: 1}\n: mapping as key",
+    "2024-01-01: date as key\n1: int key\n1.5: float key\nnull: null key\ntrue: bool key",
+    "when: 2024-13-01",                                          # a 13th month
+    "when: 2024-01-15T10:00:00Z\nday: 2024-01-15\nn: 0x1F\nf: .inf\nb: yes\ns: '42'\ne:",
+    "dup: 1\ndup: 2",
+    "- a\n- b",
+    "plain text",
+    "[unclosed",
+])
+def test_front_matter_loads_unusual_yaml_as_libyamls_safe_loader(source):
+    import yaml
+
+    from indexer.front_matter import FrontMatterLoader
+
+    assert loaded(source, FrontMatterLoader) == loaded(source, yaml.CSafeLoader)
+
+
+def test_front_matter_aliases_share_one_object_as_in_pyyaml():
+    import yaml
+
+    from indexer.front_matter import FrontMatterLoader
+
+    data = yaml.load("list: &shared [1, 2]\nagain: *shared", Loader=FrontMatterLoader)
+    assert data == {"list": [1, 2], "again": [1, 2]} and data["again"] is data["list"]
