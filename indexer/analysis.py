@@ -12,7 +12,7 @@ tests/test_reindex.py compares every field of every corpus article with Whoosh's
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import partial
 
 from whoosh import formats
@@ -36,6 +36,9 @@ class FusedAnalysis:
         if tokenizer.gaps:
             raise NotFusable("a tokenizer that splits on its pattern")
         self.expression = tokenizer.expression
+        # Every token's text at once (findall gives a group's text instead if there is one).
+        self.findall = self.expression.findall if not self.expression.groups else \
+            (lambda value: [match.group(0) for match in self.expression.finditer(value)])
         self.stops = items[2] if len(items) == 4 else None
         self.stemmer = items[3] if len(items) == 4 else None
         if self.stops is not None and not self.stops.renumber:
@@ -69,18 +72,30 @@ class FusedAnalysis:
     def positions(self, value: str) -> dict[str, list[int]]:
         """Each indexed term with its positions, in order of first appearance. Stop words are
         dropped and (as Whoosh's StopFilter renumbers) the words after the first kept one
-        count on from it without them."""
+        count on from it without them. (The loop of ``spans`` without its generator and
+        match objects: this runs for every word indexed.)"""
         found: dict[str, list[int]] = defaultdict(list)
-        first = None
-        kept = 0
-        for index, (_, _, text, stopped) in enumerate(self.spans(value, removestops=False)):
-            if stopped:
-                continue
-            if first is None:
-                first = index
-            found[text].append(first + kept)
-            kept += 1
+        words = list(map(str.lower, self.findall(value)))
+        if self.stops is None:
+            for index, text in enumerate(words):
+                found[text].append(index)
+            return found
+        stoplist, minsize, maxsize = self.stops.stops, self.stops.min, self.stops.max
+        stems, stem = self.stems, self.stem
+        first, kept = None, 0
+        for index, text in enumerate(words):
+            if len(text) >= minsize and (maxsize is None or len(text) <= maxsize) and text not in stoplist:
+                if first is None:
+                    first = index
+                found[stems.get(text) or stem(text)].append(first + kept)
+                kept += 1
         return found
+
+    def frequencies(self, value: str) -> dict[str, int]:
+        """Each indexed term with its count, in order of first appearance."""
+        if self.stops is None:  # counted by C loops: the vocabulary field has every word
+            return Counter(map(str.lower, self.findall(value)))
+        return {term: len(found) for term, found in self.positions(value).items()}
 
 
 _FUSED: dict[int, tuple[object, FusedAnalysis | None]] = {}
@@ -141,8 +156,7 @@ def index_in_one_loop() -> None:
         if fast is None:
             return with_frequencies(self, value, analyzer, **kwargs)
         boost = self.field_boost
-        return ((word, len(positions), float(len(positions)) * boost, pack_uint(len(positions)))
-                for word, positions in fast.positions(value).items())
+        return ((word, count, float(count) * boost, pack_uint(count)) for word, count in fast.frequencies(value).items())
 
     formats.Positions.word_values = positions_word_values
     formats.Frequency.word_values = frequency_word_values
