@@ -34,6 +34,9 @@ class TermGroups:
 class GroupedPool(writing.PostingPool):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.clear_groups()
+
+    def clear_groups(self) -> None:
         self.by_field: dict[str, dict[bytes, list[tuple]]] = {}
         self.unordered: set[tuple[str, bytes]] = set()  # terms whose postings need sorting
         self.last_field, self.terms = None, {}
@@ -58,10 +61,9 @@ class GroupedPool(writing.PostingPool):
     def sorted_groups(self) -> list[tuple[tuple[str, bytes], list[tuple]]]:
         groups = [((fieldname, btext), terms[btext])
                   for fieldname, terms in sorted(self.by_field.items()) for btext in sorted(terms)]
-        for key in self.unordered:
-            self.by_field[key[0]][key[1]].sort()
-        self.by_field, self.unordered = {}, set()
-        self.last_field, self.terms = None, {}
+        for fieldname, btext in self.unordered:
+            self.by_field[fieldname][btext].sort()
+        self.clear_groups()
         return groups
 
     def save(self):
@@ -77,8 +79,7 @@ class GroupedPool(writing.PostingPool):
         return super().items(maxfiles)  # merges the runs with what is pooled (saved first)
 
     def cleanup(self):
-        self.by_field, self.unordered = {}, set()
-        self.last_field, self.terms = None, {}
+        self.clear_groups()
         super().cleanup()
 
 
