@@ -26,9 +26,8 @@ from itertools import repeat
 from operator import mul
 from pathlib import Path
 
-from whoosh.analysis import StemmingAnalyzer
-
 from indexer.analysis import FusedAnalysis
+from indexer.schema import text_analyzer
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 WINDOW_DAYS = 4.0
@@ -43,11 +42,7 @@ TITLE_WEIGHT = 2.0
 MAX_SHARED_DF = 0.05
 MAX_SHARED_ARTICLES = 500
 
-# The stemmed, stop-free words of Whoosh's own pattern, which keeps dotted names such as
-# "www.youtube.com" whole. Split like the index's words, the links in video excerpts turn into
-# many common words ("https", "www", "com") that dilute what two reports share (one judged pair
-# of the same story lost: recall 0.630 -> 0.617).
-WORDS = FusedAnalysis(StemmingAnalyzer(minsize=1)).spans
+WORDS = FusedAnalysis(text_analyzer()).spans  # the stemmed, stop-free words the index has
 
 
 @dataclass

@@ -49,7 +49,7 @@ def test_natural_queries_find_relevant_articles(corpus_index):
 def test_story_grouping_on_judged_pairs(corpus_index):
     build, ix = open_build(corpus_index)
     precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
-    assert precision >= 0.90 and recall >= 0.60  # measured 0.962 and 0.630
+    assert precision >= 0.90 and recall >= 0.60  # measured 0.962 and 0.617
 
 
 def test_no_two_top_ten_hits_report_the_same_story(corpus_index):

@@ -88,7 +88,7 @@ def test_adding_articles_back_one_reindex_later_groups_them_as_well_as_a_full_pa
     after = grouping(index)
     assert {k: v for k, v in after.items() if k in before} == before  # nobody else moved
     precision, recall = story_pair_scores(after)
-    assert precision >= 0.90 and recall >= 0.60  # the full pass measures 0.962 and 0.630
+    assert precision >= 0.90 and recall >= 0.60  # the full pass measures 0.962 and 0.617
 
 
 def test_a_parallel_build_groups_ahead_as_the_committed_index_would_be_grouped(corpus_dir, tmp_path, monkeypatch):
