@@ -266,16 +266,19 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
     by term (indexer/pool.py); a segment of corpus articles (terms in one document and in a
     thousand, several blocks each) must come out byte for byte as Whoosh's own pool and
     per-posting loop write it, also when the pool spills to runs on disk, and the search
-    arrays made on the way must be those read back from the segment."""
+    arrays made on the way must be those read back from the segment. (Small blocks stored
+    without zlib are the next test's: here every block is compressed, as Whoosh does.)"""
     from whoosh import index as whoosh_index
     from whoosh import writing
     from whoosh.codec import whoosh3
 
+    import indexer.blocks
     from indexer.articles import iter_article_paths, parse_article
     from indexer.pool import GroupedPool
     from indexer.postings import postings_path, read_arrays, segment_arrays
     from indexer.schema import article_document, build_schema
 
+    monkeypatch.setattr(indexer.blocks, "COMPRESS_FROM", 0)
     documents = [article_document(parse_article(corpus_dir, relative), "fingerprint")
                  for relative in sorted(iter_article_paths(corpus_dir))[:1500]]
     spills = []
@@ -310,6 +313,52 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
         assert made.keys() == read_back.keys() and len(made) > 6 * 6
         for name, array in read_back.items():
             assert made[name].dtype == array.dtype and np.array_equal(made[name], array), name
+
+
+def test_small_posting_blocks_are_stored_without_zlib_and_read_back_the_same(corpus_dir, tmp_path, monkeypatch):
+    """Blocks of fewer than COMPRESS_FROM postings are written uncompressed (Whoosh records
+    that per block); through Whoosh's reader every term of every field has the same
+    postings as in a segment Whoosh wrote itself."""
+    from whoosh import index as whoosh_index
+    from whoosh import writing
+    from whoosh.codec import whoosh3
+
+    from indexer.articles import iter_article_paths, parse_article
+    from indexer.blocks import COMPRESS_FROM
+    from indexer.schema import article_document, build_schema
+
+    documents = [article_document(parse_article(corpus_dir, relative), "fingerprint")
+                 for relative in sorted(iter_article_paths(corpus_dir))[:600]]
+    levels = []
+    whoosh_write_block = whoosh3.W3PostingsWriter._write_block
+
+    def recording_write_block(self, last=False):
+        levels.append((len(self._ids), self._compression))
+        whoosh_write_block(self, last)
+
+    def postings_of(folder, whooshs):
+        if whooshs:
+            monkeypatch.setattr(whoosh3.W3FieldWriter, "add_postings", whoosh3.W3FieldWriter.whoosh_add_postings)
+            monkeypatch.setattr(writing, "PostingPool", writing.WhooshPostingPool)
+        monkeypatch.setattr(whoosh3.W3PostingsWriter, "_write_block", recording_write_block)
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), build_schema())
+        with ix.writer() as writer:
+            for document in documents:
+                writer.add_document(**document)
+        monkeypatch.undo()
+        with ix.reader() as reader:
+            return [(field, text, list(reader.postings(field, text).items_as("weight")),
+                     list(reader.postings(field, text).items_as("positions")) if field in ("title", "excerpt") else None)
+                    for field, text in reader.all_terms() if field in ("title", "excerpt", "words", "topic_value")]
+
+    ours = postings_of(tmp_path / "ours", whooshs=False)
+    ours_levels, levels[:] = list(levels), []
+    whooshs = postings_of(tmp_path / "whooshs", whooshs=True)
+    assert len(ours) > 5_000 and ours == whooshs
+    assert {level for size, level in ours_levels if size < COMPRESS_FROM} == {0}
+    assert {level for size, level in ours_levels if size >= COMPRESS_FROM} == {3}
+    assert {level for _, level in levels} == {3}  # Whoosh compresses every block
 
 
 def test_a_pool_grouped_by_term_gives_whooshs_order():
