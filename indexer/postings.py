@@ -73,7 +73,8 @@ def segment_arrays(reader) -> dict[str, np.ndarray]:
     for field in FIELDS:
         if field in reader.schema:
             for text, matcher in field_matchers(reader, field):
-                arrays.add(field, text, *term_postings(reader, field, matcher))
+                ids, weights, values = term_postings(field, matcher)
+                arrays.add(field, text, ids, weights, arrays.positions(field, values))
     return arrays.arrays(size, lambda name: (reader.doc_field_length(n, name) or 0 for n in range(size)))
 
 
@@ -105,13 +106,17 @@ class ArraysBuilder:
         """One term's postings as Whoosh's pool has them: (field, term, docnum, weight, value)."""
         if fieldname not in FIELDS:
             return
-        positions = None
-        if fieldname in POSITION_FIELDS:
-            if len(self.decoded) > DECODED_KEPT:
-                self.decoded.clear()
-            known, decode = self.decoded, self.schema[fieldname].format.decode_positions
-            positions = [known.get(p[4]) or known.setdefault(p[4], decode(p[4])) for p in postings]
-        self.add(fieldname, text, [p[2] for p in postings], [p[3] for p in postings], positions)
+        values = [p[4] for p in postings] if fieldname in POSITION_FIELDS else None
+        self.add(fieldname, text, [p[2] for p in postings], [p[3] for p in postings], self.positions(fieldname, values))
+
+    def positions(self, fieldname: str, values: list[bytes] | None) -> list[list[int]] | None:
+        """Each posting's word positions from its encoded value (None for a field without)."""
+        if values is None or fieldname not in POSITION_FIELDS:
+            return None
+        if len(self.decoded) > DECODED_KEPT:
+            self.decoded.clear()
+        known, decode = self.decoded, self.schema[fieldname].format.decode_positions
+        return [known.get(value) or known.setdefault(value, decode(value)) for value in values]
 
     def arrays(self, size: int, field_lengths) -> dict[str, np.ndarray]:
         """Every field's arrays; ``field_lengths(name)`` gives a field's per-document lengths."""
@@ -155,22 +160,22 @@ def compact(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint64)
 
 
-def term_postings(reader, field: str, matcher) -> tuple[list[int], list[float], list | None]:
+def term_postings(field: str, matcher) -> tuple[list[int], list[float], list[bytes] | None]:
     """All postings of one term's matcher, read a block at a time: documents, weights and,
-    for the fields that keep them, each posting's word positions."""
-    decode = reader.schema[field].format.decode_positions if field in POSITION_FIELDS else None
-    ids, weights, positions = [], [], [] if decode else None
+    for the fields that keep positions, each posting's encoded value (decoded by
+    ArraysBuilder.positions, once per distinct encoding)."""
+    ids, weights, values = [], [], [] if field in POSITION_FIELDS else None
     while matcher.is_active():
         # A block holds up to 128 postings; reading it whole skips Whoosh's per-posting calls.
         matcher._read_ids()
         matcher._read_weights()
         ids.extend(matcher._ids)
         weights.extend(matcher._weights)
-        if decode:
+        if values is not None:
             matcher._read_values()
-            positions.extend(decode(value) for value in matcher._values)
+            values.extend(matcher._values)
         matcher._next_block()
-    return ids, weights, positions
+    return ids, weights, values
 
 
 def field_matchers(leaf, fieldname: str):
