@@ -23,6 +23,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from indexer.adding import add_by_field
 from indexer.analysis import index_in_one_loop
 from indexer.blocks import write_blocks_by_term
 from indexer.lengths import remember_field_lengths
@@ -35,6 +36,7 @@ remember_field_lengths()
 index_in_one_loop()
 write_blocks_by_term()
 pool_by_term()
+add_by_field()
 
 INDEX_NAME = "MAIN"
 CURRENT = "current"

@@ -58,6 +58,31 @@ class GroupedPool(writing.PostingPool):
         if self.currentsize > self.limit:
             self.save()
 
+    def add_terms(self, fieldname: str, docnum: int, items) -> int:
+        """Pool one document's postings in one field from (term bytes, frequency, weight,
+        value bytes) tuples; gives the sum of the frequencies (the field's length)."""
+        terms = self.by_field.get(fieldname)
+        if terms is None:
+            terms = self.by_field[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        size = length = 0
+        fixed = POSTING_OVERHEAD + len(fieldname)
+        for btext, freq, weight, value in items:
+            posting = (fieldname, btext, docnum, weight, value)
+            postings = terms.get(btext)
+            if postings is None:
+                terms[btext] = [posting]
+            else:
+                if docnum <= postings[-1][2]:
+                    self.unordered.add((fieldname, btext))
+                postings.append(posting)
+            size += fixed + 2 * len(btext) + len(value or b"")
+            length += freq
+        self.currentsize += size
+        if self.currentsize > self.limit:
+            self.save()
+        return length
+
     def sorted_groups(self) -> list[tuple[tuple[str, bytes], list[tuple]]]:
         groups = [((fieldname, btext), terms[btext])
                   for fieldname, terms in sorted(self.by_field.items()) for btext in sorted(terms)]

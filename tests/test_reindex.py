@@ -262,16 +262,19 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
 
 
 def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_dir, tmp_path, monkeypatch):
-    """indexer/blocks.py fills Whoosh's posting blocks a term at a time from a pool grouped
-    by term (indexer/pool.py); a segment of corpus articles (terms in one document and in a
-    thousand, several blocks each) must come out byte for byte as Whoosh's own pool and
-    per-posting loop write it, also when the pool spills to runs on disk, and the search
-    arrays made on the way must be those read back from the segment. (Small blocks stored
-    without zlib are the next test's: here every block is compressed, as Whoosh does.)"""
+    """Documents go in a field at a time (indexer/adding.py) to a pool grouped by term
+    (indexer/pool.py), and indexer/blocks.py fills Whoosh's posting blocks a term at a time;
+    a segment of corpus articles (terms in one document and in a thousand, several blocks
+    each) must come out byte for byte as Whoosh's own add_document, pool and per-posting loop
+    write it (terms, postings, and the stored fields, lengths and columns), also when the pool spills to
+    runs on disk, and the search arrays made on the way must be those read back from the
+    segment. (Small blocks stored without zlib are the next test's: here every block is
+    compressed, as Whoosh does.)"""
     from whoosh import index as whoosh_index
     from whoosh import writing
     from whoosh.codec import whoosh3
 
+    import indexer.adding
     import indexer.blocks
     from indexer.articles import iter_article_paths, parse_article
     from indexer.pool import GroupedPool
@@ -284,16 +287,23 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
     spills = []
 
     def segment_files(folder, add_postings, pool, limitmb=256):
-        """The term and posting files of one segment of ``documents``."""
+        """Every file of one segment of ``documents``, by suffix."""
+        whooshs = pool is writing.WhooshPostingPool
         monkeypatch.setattr(whoosh3.W3FieldWriter, "add_postings", add_postings)
         monkeypatch.setattr(writing, "PostingPool", pool)
+        monkeypatch.setattr(writing.SegmentWriter, "add_document", writing.SegmentWriter.whoosh_add_document
+                            if whooshs else indexer.adding.add_document_by_field)
         folder.mkdir()
         ix = whoosh_index.create_in(str(folder), build_schema())
         with ix.writer(compound=False, limitmb=limitmb) as writer:  # the files on their own, to compare
             for document in documents:
                 writer.add_document(**document)
             spills.append(len(writer.pool.runs))
-        written = {path.suffix: path.read_bytes() for path in folder.iterdir() if path.suffix in (".trm", ".pst")}
+            assert whooshs or indexer.adding.writer_plan(writer) is not None  # added a field at a time
+        # Named after the segment: terms (.trm), postings (.pst), and a .col file for the
+        # stored fields, each field's lengths and each column.
+        written = {path.name.partition(".")[2]: path.read_bytes() for path in folder.iterdir()
+                   if path.suffix in (".trm", ".pst", ".col")}
         return written, ix
 
     by_term, whoosh_by_posting = whoosh3.W3FieldWriter.add_postings, whoosh3.W3FieldWriter.whoosh_add_postings
@@ -304,7 +314,7 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
     whooshs_spilled, _ = segment_files(tmp_path / "whooshs_spilled", whoosh_by_posting, writing.WhooshPostingPool, 2)
     spilled, _ = segment_files(tmp_path / "spilled", by_term, GroupedPool, limitmb=2)
     assert spills[0] == spills[1] == 0 and spills[2] > 3 and spills[3] > 3
-    assert set(ours) == {".trm", ".pst"} and ours == whooshs and spilled == whooshs_spilled
+    assert {"trm", "pst", "_stored.col", "_words_len.col", "quality.col"} <= set(ours) and ours == whooshs and spilled == whooshs_spilled
     with ix.reader() as reader:  # and the terms have postings of several blocks
         assert max(reader.doc_frequency("excerpt", t) for t in (b"diablo", b"power", b"app")) > 3 * 128
         # The search arrays made on the way are the ones read back from the finished segment.
