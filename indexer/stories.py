@@ -42,7 +42,7 @@ TITLE_WEIGHT = 2.0
 MAX_SHARED_DF = 0.05
 MAX_SHARED_ARTICLES = 500
 
-WORDS = FusedAnalysis(text_analyzer()).spans  # the stemmed, stop-free words the index has
+WORDS = FusedAnalysis(text_analyzer()).positions  # the stemmed, stop-free words the index has
 
 
 @dataclass
@@ -86,10 +86,10 @@ def normalize_url(url: str | None) -> str | None:
 
 def weighted_terms(item: StoryInput) -> Counter:
     terms: Counter = Counter()
-    for _, _, word, _ in WORDS(item.title):
-        terms[word] += TITLE_WEIGHT
-    for _, _, word, _ in WORDS(item.excerpt):
-        terms[word] += 1.0
+    for word, found in WORDS(item.title).items():
+        terms[word] += TITLE_WEIGHT * len(found)
+    for word, found in WORDS(item.excerpt).items():
+        terms[word] += float(len(found))
     return terms
 
 
