@@ -15,10 +15,13 @@ those Whoosh writes.
 from __future__ import annotations
 
 from whoosh import formats, writing
+from whoosh.analysis import IDTokenizer
 from whoosh.system import pack_uint
 
 from indexer.analysis import encoded_positions, fused
 from indexer.pool import GroupedPool
+
+KNOWN_VALUES = 10_000  # distinct values of a field whose postings are kept
 
 
 class FieldStep:
@@ -31,18 +34,33 @@ class FieldStep:
         fmt = field.format
         self.fast = fused(field.analyzer) if self.indexed and type(fmt) in (formats.Positions, formats.Frequency) else None
         self.with_positions = type(fmt) is formats.Positions
+        # A whole value as its one term (ID fields): Whoosh's analyzer chain costs more than the rest.
+        self.whole = self.indexed and type(field.analyzer) is IDTokenizer and type(fmt) is formats.Existence
         self.format = fmt
+        self.known: dict = {}  # value -> postings, for other fields (their values repeat: topics, types)
 
     def postings(self, value) -> list[tuple[bytes, int, float, bytes]]:
         """(term bytes, frequency, weight, value bytes) of each term, as ``field.index`` gives them."""
-        if self.fast is None or not isinstance(value, str):
+        if not isinstance(value, str):
             return list(self.field.index(value))
+        if self.whole:
+            return [(value.encode("utf-8"), 1, self.format.field_boost, b"")]
+        if self.fast is None:
+            return self.analysed(value)
         fmt, boost = self.format, self.format.field_boost
         if self.with_positions:
             return [(word.encode("utf-8"), len(found), float(len(found)) * boost, encoded_positions(fmt, found))
                     for word, found in self.fast.positions(value).items()]
         return [(word.encode("utf-8"), count, float(count) * boost, pack_uint(count))
                 for word, count in self.fast.frequencies(value).items()]
+
+    def analysed(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
+        found = self.known.get(value)
+        if found is None:
+            if len(self.known) >= KNOWN_VALUES:
+                self.known.clear()
+            found = self.known[value] = list(self.field.index(value))
+        return found
 
 
 class DocumentPlan:
