@@ -45,6 +45,7 @@ class FusedAnalysis:
             raise NotFusable("a stop filter that keeps stopped words' positions")
         # The stemmer's own cache is a Python-level LRU that costs more than a dict lookup.
         self.stems: dict[str, str] = {}
+        self.terms = IndexTerms(self)
 
     def stem(self, text: str) -> str:
         stemmed = self.stems.get(text)
@@ -69,33 +70,52 @@ class FusedAnalysis:
             elif not removestops:
                 yield match.start(), match.end(), text, True
 
+    def term_of(self, word: str) -> str:
+        """The term a lowercased word is indexed as; '' for a word the stop filter drops."""
+        stops = self.stops
+        if stops is None:
+            return word
+        if len(word) < stops.min or (stops.max is not None and len(word) > stops.max) or word in stops.stops:
+            return ""
+        return self.stem(word)  # never '': a stem keeps at least a letter of the word
+
     def positions(self, value: str) -> dict[str, list[int]]:
         """Each indexed term with its positions, in order of first appearance. Stop words are
         dropped and (as Whoosh's StopFilter renumbers) the words after the first kept one
-        count on from it without them. (The loop of ``spans`` without its generator and
-        match objects: this runs for every word indexed.)"""
+        count on from it without them. (Words become terms through a dict, in C loops:
+        this runs for every word indexed.)"""
         found: dict[str, list[int]] = defaultdict(list)
-        words = list(map(str.lower, self.findall(value)))
+        words = map(str.lower, self.findall(value))
         if self.stops is None:
-            for index, text in enumerate(words):
-                found[text].append(index)
+            for index, word in enumerate(words):
+                found[word].append(index)
             return found
-        stoplist, minsize, maxsize = self.stops.stops, self.stops.min, self.stops.max
-        stems, stem = self.stems, self.stem
-        first, kept = None, 0
-        for index, text in enumerate(words):
-            if len(text) >= minsize and (maxsize is None or len(text) <= maxsize) and text not in stoplist:
-                if first is None:
-                    first = index
-                found[stems.get(text) or stem(text)].append(first + kept)
-                kept += 1
+        terms = list(map(self.terms.__getitem__, words))
+        first = next((index for index, term in enumerate(terms) if term), 0)
+        for position, term in enumerate(filter(None, terms), first):
+            found[term].append(position)
         return found
 
     def frequencies(self, value: str) -> dict[str, int]:
         """Each indexed term with its count, in order of first appearance."""
-        if self.stops is None:  # counted by C loops: the vocabulary field has every word
-            return Counter(map(str.lower, self.findall(value)))
-        return {term: len(found) for term, found in self.positions(value).items()}
+        words = map(str.lower, self.findall(value))
+        if self.stops is None:  # the vocabulary field has every word
+            return Counter(words)
+        return Counter(filter(None, map(self.terms.__getitem__, words)))
+
+
+class IndexTerms(dict):
+    """Lowercased word -> the term it is indexed as ('' when dropped), filled as words come."""
+
+    def __init__(self, analysis: FusedAnalysis):
+        super().__init__()
+        self.analysis = analysis
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= STEM_CACHE:
+            self.clear()
+        term = self[word] = self.analysis.term_of(word)
+        return term
 
 
 _FUSED: dict[int, tuple[object, FusedAnalysis | None]] = {}

@@ -42,7 +42,7 @@ TITLE_WEIGHT = 2.0
 MAX_SHARED_DF = 0.05
 MAX_SHARED_ARTICLES = 500
 
-WORDS = FusedAnalysis(text_analyzer()).positions  # the stemmed, stop-free words the index has
+WORDS = FusedAnalysis(text_analyzer()).frequencies  # the stemmed, stop-free words the index has
 
 
 @dataclass
@@ -86,10 +86,10 @@ def normalize_url(url: str | None) -> str | None:
 
 def weighted_terms(item: StoryInput) -> Counter:
     terms: Counter = Counter()
-    for word, found in WORDS(item.title).items():
-        terms[word] += TITLE_WEIGHT * len(found)
-    for word, found in WORDS(item.excerpt).items():
-        terms[word] += float(len(found))
+    for word, count in WORDS(item.title).items():
+        terms[word] += TITLE_WEIGHT * count
+    for word, count in WORDS(item.excerpt).items():
+        terms[word] += float(count)
     return terms
 
 

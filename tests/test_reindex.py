@@ -245,6 +245,7 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
     field of every corpus article must yield Whoosh's terms, frequencies, weights and
     encoded positions (stop words, renumbered positions, accents and all)."""
     import indexer.layout  # noqa: F401 (installs the one-loop indexing)
+    from indexer.analysis import fused
     from indexer.articles import iter_article_paths, parse_article
     from indexer.schema import article_document, build_schema
 
@@ -255,8 +256,11 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
         for name in ("title", "excerpt", "topics", "body", "provider", "words"):
             field = schema[name]
             fast = list(field.format.word_values(document[name], field.analyzer, mode="index"))
-            whooshs = field.format.whoosh_word_values(document[name], field.analyzer, mode="index")
-            assert fast == list(whooshs), (relative, name)
+            whooshs = list(field.format.whoosh_word_values(document[name], field.analyzer, mode="index"))
+            assert fast == whooshs, (relative, name)
+            # The counts alone (the story grouping's and the vocabulary field's), in the same order.
+            counts = fused(field.analyzer).frequencies(document[name])
+            assert list(counts.items()) == [(word, frequency) for word, frequency, _, _ in whooshs], (relative, name)
             compared += bool(fast)
     assert compared > 2000 * 5
 
