@@ -12,7 +12,7 @@ then written by Whoosh's own code, so the files are byte for byte the ones Whoos
 from __future__ import annotations
 
 from array import array
-from itertools import groupby, islice
+from itertools import groupby
 from operator import itemgetter
 
 from whoosh import writing
@@ -50,11 +50,12 @@ def write_postings_by_term(self, schema, lengths, items):
             postings = [p for p in postings if p[2] != -1]
             if not postings:
                 continue
+        _, _, ids, weights, values = zip(*postings)  # the term's columns, in one C loop
         self.start_term(btext)
-        fill_blocks(self._postwriter, postings, term_lengths(lengths, fieldname, postings))
+        fill_blocks(self._postwriter, ids, weights, values, term_lengths(lengths, fieldname, ids))
         self.finish_term()
         if builder is not None:
-            builder.add_term(fieldname, btext, postings)
+            builder.add_term(fieldname, btext, ids, weights, values)
     if last_field is not None:
         self.finish_field()
     # A writer that passed its postings in more than one call leaves the arrays to
@@ -87,38 +88,40 @@ def write_arrays_when_assembled(self):
         write_arrays(postings_path(folder, self.newsegment), arrays)
 
 
-def term_lengths(lengths, fieldname: str, postings: list) -> list:
+def term_lengths(lengths, fieldname: str, ids: tuple) -> list:
     """The field length of each posting's document, as Whoosh's per-document reader gives it
     (None or 0 for none)."""
     if isinstance(lengths, whoosh3.W3PerDocReader):
         table, has_column = field_lengths(lengths, fieldname)
         if not has_column:
-            return [0] * len(postings)
-        if postings[-1][2] < len(table):
-            return [table[p[2]] for p in postings]
+            return [0] * len(ids)
+        if ids[-1] < len(table):
+            return list(map(table.__getitem__, ids))
     if not lengths:
-        return [0] * len(postings)
-    return [lengths.doc_field_length(p[2], fieldname) for p in postings]
+        return [0] * len(ids)
+    return [lengths.doc_field_length(docnum, fieldname) for docnum in ids]
 
 
-def fill_blocks(writer, postings: list, lengths: list) -> None:
-    """Put the postings into ``writer``'s blocks as its add_posting would, a block at a time:
-    every full block but the last is written, the last is left for finish_postings."""
+def fill_blocks(writer, ids: tuple, weights: tuple, values: tuple, lengths: list) -> None:
+    """Put a term's postings (its documents, weights, value bytes and field lengths) into
+    ``writer``'s blocks as its add_posting would, a block at a time: every full block but
+    the last is written, the last is left for finish_postings."""
     limit = writer._blocklimit
     level = writer.__dict__.setdefault("_newsfinder_level", writer._compression)  # the codec's
-    for start in range(0, len(postings), limit):
+    for start in range(0, len(ids), limit):
         if start:
             writer._write_block()
-        chunk = postings[start : start + limit]
+        end = start + limit
+        block_ids = ids[start:end]
         # Whoosh records each block's compression, and its reader honours it
-        writer._compression = level if len(chunk) >= COMPRESS_FROM else 0
-        writer._ids = array("I", [p[2] for p in chunk])
-        weights = [p[3] for p in chunk]
-        writer._weights = array("f", weights)
-        heaviest = max(weights)
+        writer._compression = level if len(block_ids) >= COMPRESS_FROM else 0
+        writer._ids = array("I", block_ids)
+        block_weights = weights[start:end]
+        writer._weights = array("f", block_weights)
+        heaviest = max(block_weights)
         writer._maxweight = heaviest if heaviest > 0 else 0  # Whoosh starts from the integer 0
-        writer._values = [p[4] for p in chunk if p[4]]
-        present = [n for n in islice(lengths, start, start + limit) if n]
+        writer._values = list(filter(None, values[start:end]))
+        present = list(filter(None, lengths[start:end]))
         writer._minlength = min(present) if present else None
         writer._maxlength = max(present) if present else 0
 

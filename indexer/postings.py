@@ -102,12 +102,10 @@ class ArraysBuilder:
             field["positions"].extend(chain.from_iterable(positions))
             field["position_counts"].extend(map(len, positions))
 
-    def add_term(self, fieldname: str, text: bytes, postings: list) -> None:
-        """One term's postings as Whoosh's pool has them: (field, term, docnum, weight, value)."""
-        if fieldname not in FIELDS:
-            return
-        values = [p[4] for p in postings] if fieldname in POSITION_FIELDS else None
-        self.add(fieldname, text, [p[2] for p in postings], [p[3] for p in postings], self.positions(fieldname, values))
+    def add_term(self, fieldname: str, text: bytes, docs, weights, values) -> None:
+        """One term's postings as Whoosh's pool has them, a column each (values: encoded)."""
+        if fieldname in FIELDS:
+            self.add(fieldname, text, docs, weights, self.positions(fieldname, values))
 
     def positions(self, fieldname: str, values: list[bytes] | None) -> list[list[int]] | None:
         """Each posting's word positions from its encoded value (None for a field without)."""
