@@ -50,7 +50,7 @@ from indexer.layout import (
 )
 from indexer.postings import write_missing_postings
 from indexer.scan import Scan, scan_articles
-from indexer.workers import die_with_parent
+from indexer.workers import prepare_writer_processes
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
     WINDOW_DAYS,
@@ -78,7 +78,7 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 # that the changes would have merged or split long ago).
 REGROUP_SHARE = 0.02
 
-die_with_parent()
+prepare_writer_processes()
 
 Progress = Callable[[int, int], None]
 

@@ -1,15 +1,24 @@
-"""Whoosh's writer processes die with the reindex that started them.
+"""Whoosh's writer processes die with the reindex that started them, and run without the
+cyclic garbage collector.
 
 Whoosh's multiprocess writer (``ix.writer(procs=N)``) forks workers that index batches of
 documents into segments of their own. If the reindex is killed, its workers would keep
 running and writing; on Linux each worker asks the kernel to kill it when its parent dies
 (PR_SET_PDEATHSIG), and exits at once if the parent is already gone.
+
+A worker's pool of postings grows to millions of objects that live until the segment is
+written, and Python's collector walks all of them each time the survivors grow by a quarter:
+in a 100,000-article build, 19-21 full collections took 3.5-5.3 s of each worker's 30-36 s.
+Indexing makes no reference cycles worth collecting (the workers' peak memory was the same
+without the collector, 923-941 MB against 927-947 MB), and a worker exits when its segment
+is written, so the workers run without it.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import signal
 
@@ -26,13 +35,16 @@ def tie_to_parent(parent: int) -> None:
         os._exit(1)
 
 
-def die_with_parent() -> None:
+def prepare_writer_processes() -> None:
+    """Make each of Whoosh's writer processes tie itself to its parent and switch the
+    cyclic collector off before it starts indexing."""
     if getattr(multiproc.SubWriterTask, "_newsfinder_guarded", False):
         return
     run = multiproc.SubWriterTask.run
 
     def guarded_run(self):
         tie_to_parent(os.getppid())
+        gc.disable()
         run(self)
 
     multiproc.SubWriterTask.run = guarded_run

@@ -395,6 +395,31 @@ def test_a_pool_grouped_by_term_gives_whooshs_order():
     assert ours == whooshs == sorted(postings)
 
 
+def test_writer_processes_index_without_the_cyclic_collector(small_collection, index_dir, monkeypatch, tmp_path):
+    """A parallel build's writer processes switch Python's cyclic collector off (its walks
+    over their pools were a seventh of their time); the reindex itself keeps it."""
+    import gc
+
+    import indexer.build
+    from whoosh import multiproc
+
+    monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(indexer.build, "WORKERS", 2)
+    seen = tmp_path / "collector"
+    process_file = multiproc.SubWriterTask._process_file
+
+    def recording(self, *args):  # runs in the forked writer
+        with open(seen, "a") as handle:
+            handle.write(f"{os.getpid()} {gc.isenabled()}\n")
+        return process_file(self, *args)
+
+    monkeypatch.setattr(multiproc.SubWriterTask, "_process_file", recording)
+    assert reindex(small_collection, index_dir).indexed == 4
+    lines = seen.read_text().split()
+    assert lines and set(lines[1::2]) == {"False"} and str(os.getpid()) not in lines[0::2]
+    assert gc.isenabled()
+
+
 @pytest.mark.parametrize("made_while_writing", [True, False])
 def test_a_large_build_writes_every_segments_arrays(small_collection, index_dir, monkeypatch, made_while_writing):
     """A large fresh build's writer processes make each segment's posting arrays as they
