@@ -395,9 +395,10 @@ def test_a_pool_grouped_by_term_gives_whooshs_order():
     assert ours == whooshs == sorted(postings)
 
 
-def test_writer_processes_index_without_the_cyclic_collector(small_collection, index_dir, monkeypatch, tmp_path):
+def test_a_parallel_build_runs_without_the_cyclic_collector(small_collection, index_dir, monkeypatch, tmp_path):
     """A parallel build's writer processes switch Python's cyclic collector off (its walks
-    over their pools were a seventh of their time); the reindex itself keeps it."""
+    over their pools were a seventh of their time), and the reindex pauses it while it
+    feeds them and groups the stories; afterwards the collector is back on."""
     import gc
 
     import indexer.build
@@ -414,10 +415,11 @@ def test_writer_processes_index_without_the_cyclic_collector(small_collection, i
         return process_file(self, *args)
 
     monkeypatch.setattr(multiproc.SubWriterTask, "_process_file", recording)
-    assert reindex(small_collection, index_dir).indexed == 4
+    in_reindex = []
+    assert reindex(small_collection, index_dir, progress=lambda *_: in_reindex.append(gc.isenabled())).indexed == 4
     lines = seen.read_text().split()
     assert lines and set(lines[1::2]) == {"False"} and str(os.getpid()) not in lines[0::2]
-    assert gc.isenabled()
+    assert in_reindex == [False] and gc.isenabled()
 
 
 @pytest.mark.parametrize("made_while_writing", [True, False])
