@@ -27,6 +27,12 @@ class Unusual(Exception):
     """A node the lean constructor leaves to PyYAML's."""
 
 
+# Plain (unquoted) scalar -> its tag. The tag of a plain scalar depends on its text alone, and
+# most texts recur: every article's keys, its type, category, provider and booleans.
+PLAIN_TAGS: dict[str, str] = {}
+PLAIN_TAGS_KEPT = 20_000
+
+
 if hasattr(yaml, "CSafeLoader"):
     class FrontMatterLoader(yaml.CSafeLoader):
         # A safe loader has no path resolvers: libyaml's composer asks about them per node.
@@ -37,6 +43,20 @@ if hasattr(yaml, "CSafeLoader"):
         def ascend_resolver(self):
             if self.yaml_path_resolvers:
                 super().ascend_resolver()
+
+        def resolve(self, kind, value, implicit):
+            """The tag of a node, as PyYAML's resolver gives it; a plain scalar's is worked
+            out (by PyYAML) once per distinct text."""
+            if kind is not ScalarNode or self.yaml_path_resolvers:
+                return super().resolve(kind, value, implicit)
+            if not implicit[0]:  # quoted: a string
+                return self.DEFAULT_SCALAR_TAG
+            tag = PLAIN_TAGS.get(value)
+            if tag is None:
+                if len(PLAIN_TAGS) >= PLAIN_TAGS_KEPT:
+                    PLAIN_TAGS.clear()
+                tag = PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
+            return tag
 
         def construct_document(self, node):
             try:

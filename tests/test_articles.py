@@ -234,6 +234,7 @@ def test_front_matter_loads_as_libyamls_safe_loader_on_the_corpus(corpus_dir):
     "when: 2024-13-01",                                          # a 13th month
     "when: 2024-01-15T10:00:00Z\nday: 2024-01-15\nn: 0x1F\nf: .inf\nb: yes\ns: '42'\ne:",
     "dup: 1\ndup: 2",
+    "a: 12\nb: '12'\nc: \"true\"\nd: true\ne: 12\nf: ~\ng: '~'",   # the same text plain and quoted
     "- a\n- b",
     "plain text",
     "[unclosed",
