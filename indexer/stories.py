@@ -84,21 +84,24 @@ def normalize_url(url: str | None) -> str | None:
     return url.removeprefix("www.") or None
 
 
-def weighted_terms(item: StoryInput) -> Counter:
-    terms: Counter = Counter()
-    for word, count in WORDS(item.title).items():
-        terms[word] += TITLE_WEIGHT * count
+def weighted_terms(item: StoryInput) -> dict[str, float]:
+    """Each word's count in the excerpt plus TITLE_WEIGHT times its count in the title
+    (title words first, then the excerpt's others, in order of appearance)."""
+    terms = {word: TITLE_WEIGHT * count for word, count in WORDS(item.title).items()}
+    known = terms.get
     for word, count in WORDS(item.excerpt).items():
-        terms[word] += float(count)
+        terms[word] = known(word, 0) + float(count)
     return terms
 
 
 def tfidf_vectors(items: list[StoryInput]) -> tuple[list[dict[str, float]], Counter]:
+    """Every article's unit tf-idf vector, and the document frequency of each word."""
     counts = [weighted_terms(item) for item in items]
     df: Counter = Counter()
     for terms in counts:
         df.update(terms.keys())
-    vectors = [unit(tfidf(terms, df, len(items))) for terms in counts]
+    idf = InverseFrequencies(df, len(items))
+    vectors = [story_vector(terms, idf) for terms in counts]
     return vectors, df
 
 
@@ -232,7 +235,8 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     story_of = dict(previous)
     nearby, changed = sorted(nearby, key=date_order), sorted(changed, key=date_order)
     items = nearby + changed
-    vectors = [unit(tfidf(weighted_terms(item), df, n)) for item in items]
+    idf = InverseFrequencies(df, n)
+    vectors = [story_vector(weighted_terms(item), idf) for item in items]
     keys = [story_of.get(item.id) for item in nearby] + [None] * len(changed)
     codes: dict[str, int] = {}
     story = [codes.setdefault(key, len(codes)) if key else -1 for key in keys]
@@ -276,8 +280,24 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     return story_of
 
 
-def tfidf(terms: Counter, df: Counter, n: int) -> dict[str, float]:
-    return {t: (1 + math.log(w)) * math.log((n + 1) / (df[t] + 0.5)) for t, w in terms.items() if w > 0}
+class InverseFrequencies(dict):
+    """term -> its inverse document frequency among ``n`` articles, worked out once per term."""
+
+    def __init__(self, df, n: int):
+        super().__init__()
+        self.df, self.n = df, n
+
+    def __missing__(self, term: str) -> float:
+        value = self[term] = math.log((self.n + 1) / (self.df[term] + 0.5))
+        return value
+
+
+def story_vector(terms: dict[str, float], idf: InverseFrequencies) -> dict[str, float]:
+    """An article's tf-idf vector, scaled to unit length."""
+    weights = {t: (1 + math.log(w)) * idf[t] for t, w in terms.items() if w > 0}
+    values = weights.values()
+    norm = math.sqrt(sum(map(mul, values, values))) or 1.0
+    return {t: v / norm for t, v in weights.items()}
 
 
 def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -> int:
@@ -321,11 +341,6 @@ class Centroid(dict):
     def cosine(self, vector: dict[str, float]) -> float:
         """Cosine with a unit ``vector``."""
         return dot(vector, self) / (math.sqrt(max(self.norm_sq, 0.0)) or 1.0)
-
-
-def unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-    return {t: v / norm for t, v in vector.items()}
 
 
 def stories_path(index_dir: Path, generation: int) -> Path:
