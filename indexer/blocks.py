@@ -36,7 +36,7 @@ def write_postings_by_term(self, schema, lengths, items):
     segment's search arrays are made on the way (written once Whoosh has assembled it)."""
     builder = ArraysBuilder(schema) if isinstance(lengths, whoosh3.W3PerDocReader) else None
     last_field, last_key = None, None
-    for key, postings in term_groups(items):
+    for key, (ids, weights, values) in term_groups(items):
         if last_key is not None and key <= last_key:
             raise OutOfOrderError(f"term {key!r} after {last_key!r}")
         last_key = key
@@ -46,11 +46,11 @@ def write_postings_by_term(self, schema, lengths, items):
                 self.finish_field()
             self.start_field(fieldname, schema[fieldname])
             last_field = fieldname
-        if postings[0][2] == -1:  # docnum -1 marks a spelling word, not a posting
-            postings = [p for p in postings if p[2] != -1]
-            if not postings:
+        if ids[0] == -1:  # docnum -1 marks a spelling word, not a posting
+            kept = [n for n, docnum in enumerate(ids) if docnum != -1]
+            if not kept:
                 continue
-        _, _, ids, weights, values = zip(*postings)  # the term's columns, in one C loop
+            ids, weights, values = ([column[n] for n in kept] for column in (ids, weights, values))
         self.start_term(btext)
         fill_blocks(self._postwriter, ids, weights, values, term_lengths(lengths, fieldname, ids))
         self.finish_term()
@@ -66,11 +66,12 @@ def write_postings_by_term(self, schema, lengths, items):
 
 
 def term_groups(items):
-    """((field name, term bytes), postings in order) per term: a grouped pool's own groups,
-    or a sorted stream of postings grouped (a merge of segments or of pool runs)."""
+    """((field name, term bytes), (documents, weights, values)) per term, in order: a grouped
+    pool's own groups, or a sorted stream of postings grouped (a merge of segments or of
+    pool runs)."""
     if isinstance(items, TermGroups):
         return items.groups
-    return ((key, list(group)) for key, group in groupby(items, key=TERM_KEY))
+    return ((key, tuple(zip(*group))[2:]) for key, group in groupby(items, key=TERM_KEY))
 
 
 def segment_lengths(perdoc, fieldname: str):
@@ -88,7 +89,7 @@ def write_arrays_when_assembled(self):
         write_arrays(postings_path(folder, self.newsegment), arrays)
 
 
-def term_lengths(lengths, fieldname: str, ids: tuple) -> list:
+def term_lengths(lengths, fieldname: str, ids) -> list:
     """The field length of each posting's document, as Whoosh's per-document reader gives it
     (None or 0 for none)."""
     if isinstance(lengths, whoosh3.W3PerDocReader):
@@ -102,7 +103,7 @@ def term_lengths(lengths, fieldname: str, ids: tuple) -> list:
     return [lengths.doc_field_length(docnum, fieldname) for docnum in ids]
 
 
-def fill_blocks(writer, ids: tuple, weights: tuple, values: tuple, lengths: list) -> None:
+def fill_blocks(writer, ids, weights, values, lengths: list) -> None:
     """Put a term's postings (its documents, weights, value bytes and field lengths) into
     ``writer``'s blocks as its add_posting would, a block at a time: every full block but
     the last is written, the last is left for finish_postings."""

@@ -7,7 +7,7 @@ and terms. Documents arrive in docnum order, so the postings of one term are alr
 order; ``GroupedPool`` files each posting under its term as it comes and sorts only the
 terms. It gives the same postings in the same order as Whoosh's pool (a group is sorted whole
 in the rare case a posting arrives out of docnum order), spills to disk at the same size, and
-hands ``indexer/blocks.py`` each term's postings as one list.
+hands ``indexer/blocks.py`` each term's postings as one group.
 """
 
 from __future__ import annotations
@@ -20,41 +20,49 @@ POSTING_OVERHEAD = 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21
 
 
 class TermGroups:
-    """A finished pool's postings: iterating gives them one by one, in Whoosh's order;
-    ``groups`` gives ((field name, term bytes), postings) per term."""
+    """A finished pool's postings: ``groups`` gives ((field name, term bytes), (documents,
+    weights, values)) per term, in Whoosh's order; iterating gives the postings one by one
+    as Whoosh's pool would, (field name, term bytes, docnum, weight, value bytes)."""
 
-    def __init__(self, groups: list[tuple[tuple[str, bytes], list[tuple]]]):
+    def __init__(self, groups: list[tuple[tuple[str, bytes], tuple[list, list, list]]]):
         self.groups = groups
 
     def __iter__(self):
-        for _, postings in self.groups:
-            yield from postings
+        for (fieldname, btext), (docs, weights, values) in self.groups:
+            for docnum, weight, value in zip(docs, weights, values):
+                yield fieldname, btext, docnum, weight, value
 
 
 class GroupedPool(writing.PostingPool):
+    """Each term's postings kept as three lists (documents, weights, value bytes): a tuple per
+    posting cost more to make than the appends, and was taken apart again to fill the blocks."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.clear_groups()
 
     def clear_groups(self) -> None:
-        self.by_field: dict[str, dict[bytes, list[tuple]]] = {}
+        self.by_field: dict[str, dict[bytes, tuple[list, list, list]]] = {}
         self.unordered: set[tuple[str, bytes]] = set()  # terms whose postings need sorting
         self.last_field, self.terms = None, {}
 
     def add(self, item):
         # A document's postings come a field at a time: its terms are looked up once per run.
-        if item[0] != self.last_field:
-            self.last_field = item[0]
-            self.terms = self.by_field.setdefault(item[0], {})
-            self.fieldnames.add(item[0])
-        postings = self.terms.get(item[1])
-        if postings is None:
-            self.terms[item[1]] = [item]
+        fieldname, btext, docnum, weight, value = item
+        if fieldname != self.last_field:
+            self.last_field = fieldname
+            self.terms = self.by_field.setdefault(fieldname, {})
+            self.fieldnames.add(fieldname)
+        columns = self.terms.get(btext)
+        if columns is None:
+            self.terms[btext] = ([docnum], [weight], [value])
         else:
-            if item[2] <= postings[-1][2]:
-                self.unordered.add((item[0], item[1]))
-            postings.append(item)
-        self.currentsize += POSTING_OVERHEAD + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
+            if docnum <= columns[0][-1]:
+                self.unordered.add((fieldname, btext))
+            columns[0].append(docnum)
+            columns[1].append(weight)
+            columns[2].append(value)
+        self.currentsize += POSTING_OVERHEAD + len(fieldname) + 2 * len(btext) + len(value or b"")
         if self.currentsize > self.limit:
             self.save()
 
@@ -68,14 +76,16 @@ class GroupedPool(writing.PostingPool):
         size = length = 0
         fixed = POSTING_OVERHEAD + len(fieldname)
         for btext, freq, weight, value in items:
-            posting = (fieldname, btext, docnum, weight, value)
-            postings = terms.get(btext)
-            if postings is None:
-                terms[btext] = [posting]
+            columns = terms.get(btext)
+            if columns is None:
+                terms[btext] = ([docnum], [weight], [value])
             else:
-                if docnum <= postings[-1][2]:
+                docs, weights, values = columns
+                if docnum <= docs[-1]:
                     self.unordered.add((fieldname, btext))
-                postings.append(posting)
+                docs.append(docnum)
+                weights.append(weight)
+                values.append(value)
             size += fixed + 2 * len(btext) + len(value or b"")
             length += freq
         self.currentsize += size
@@ -83,17 +93,19 @@ class GroupedPool(writing.PostingPool):
             self.save()
         return length
 
-    def sorted_groups(self) -> list[tuple[tuple[str, bytes], list[tuple]]]:
+    def sorted_groups(self) -> list[tuple[tuple[str, bytes], tuple[list, list, list]]]:
+        for fieldname, btext in self.unordered:  # in Whoosh's order: by document, weight, value
+            docs, weights, values = self.by_field[fieldname][btext]
+            ordered = sorted(zip(docs, weights, values))
+            docs[:], weights[:], values[:] = (list(column) for column in zip(*ordered))
         groups = [((fieldname, btext), terms[btext])
                   for fieldname, terms in sorted(self.by_field.items()) for btext in sorted(terms)]
-        for fieldname, btext in self.unordered:
-            self.by_field[fieldname][btext].sort()
         self.clear_groups()
         return groups
 
     def save(self):
         """Write what is pooled as one sorted run on disk, as Whoosh's pool does when full."""
-        self.current = [posting for _, postings in self.sorted_groups() for posting in postings]
+        self.current = list(TermGroups(self.sorted_groups()))
         SortingPool.save(self)
         self.current = []
         self.currentsize = 0
