@@ -18,7 +18,7 @@ from whoosh import formats, writing
 from whoosh.analysis import IDTokenizer
 from whoosh.system import pack_uint
 
-from indexer.analysis import encoded_positions, fused
+from indexer.analysis import ENCODED, fused
 from indexer.pool import GroupedPool
 
 KNOWN_VALUES = 10_000  # distinct values of a field whose postings are kept
@@ -47,9 +47,9 @@ class FieldStep:
             return [(value.encode("utf-8"), 1, self.format.field_boost, b"")]
         if self.fast is None:
             return self.analysed(value)
-        fmt, boost = self.format, self.format.field_boost
+        boost = self.format.field_boost
         if self.with_positions:
-            return [(word.encode("utf-8"), len(found), float(len(found)) * boost, encoded_positions(fmt, found))
+            return [(word.encode("utf-8"), len(found), float(len(found)) * boost, ENCODED[tuple(found)])
                     for word, found in self.fast.positions(value).items()]
         return [(word.encode("utf-8"), count, float(count) * boost, pack_uint(count))
                 for word, count in self.fast.frequencies(value).items()]

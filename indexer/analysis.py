@@ -96,12 +96,16 @@ class FusedAnalysis:
             found[term].append(position)
         return found
 
-    def frequencies(self, value: str) -> dict[str, int]:
-        """Each indexed term with its count, in order of first appearance."""
+    def terms_of(self, value: str):
+        """The indexed terms of ``value`` in order, repeats included (an iterator)."""
         words = map(str.lower, self.findall(value))
         if self.stops is None:  # the vocabulary field has every word
-            return Counter(words)
-        return Counter(filter(None, map(self.terms.__getitem__, words)))
+            return words
+        return filter(None, map(self.terms.__getitem__, words))
+
+    def frequencies(self, value: str) -> dict[str, int]:
+        """Each indexed term with its count, in order of first appearance."""
+        return Counter(self.terms_of(value))
 
 
 class IndexTerms(dict):
@@ -138,20 +142,25 @@ def fused_for(value, analyzer, options: dict) -> FusedAnalysis | None:
     return fused(analyzer) if isinstance(value, str) and set(options) <= {"mode"} else None
 
 
-# Positions list (as a tuple) -> Whoosh's encoding of it. Most words stand once near the
-# start of a short field, so a few thousand lists are most of a build's millions.
-_ENCODED: dict[tuple[int, ...], bytes] = {}
+class EncodedPositions(dict):
+    """Positions list (as a tuple) -> Whoosh's encoding of it (the same for every Positions
+    format), made when first asked. Most words stand once near the start of a short field, so
+    a few thousand lists are most of a build's millions."""
+
+    def __missing__(self, key: tuple[int, ...]) -> bytes:
+        if len(self) >= ENCODED_KEPT:
+            self.clear()
+        encoded = self[key] = WHOOSH_POSITIONS.encode(list(key))
+        return encoded
+
+
+WHOOSH_POSITIONS = formats.Positions()
 ENCODED_KEPT = 100_000
+ENCODED = EncodedPositions()
 
 
 def encoded_positions(fmt, positions: list[int]) -> bytes:
-    key = tuple(positions)
-    encoded = _ENCODED.get(key)
-    if encoded is None:
-        if len(_ENCODED) >= ENCODED_KEPT:
-            _ENCODED.clear()
-        encoded = _ENCODED[key] = fmt.encode(positions)
-    return encoded
+    return ENCODED[tuple(positions)]
 
 
 def index_in_one_loop() -> None:

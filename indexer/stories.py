@@ -42,7 +42,7 @@ TITLE_WEIGHT = 2.0
 MAX_SHARED_DF = 0.05
 MAX_SHARED_ARTICLES = 500
 
-WORDS = FusedAnalysis(text_analyzer()).frequencies  # the stemmed, stop-free words the index has
+WORDS = FusedAnalysis(text_analyzer()).terms_of  # the stemmed, stop-free words the index has
 
 
 @dataclass
@@ -87,10 +87,12 @@ def normalize_url(url: str | None) -> str | None:
 def weighted_terms(item: StoryInput) -> dict[str, float]:
     """Each word's count in the excerpt plus TITLE_WEIGHT times its count in the title
     (title words first, then the excerpt's others, in order of appearance)."""
-    terms = {word: TITLE_WEIGHT * count for word, count in WORDS(item.title).items()}
+    terms: dict[str, float] = {}
     known = terms.get
-    for word, count in WORDS(item.excerpt).items():
-        terms[word] = known(word, 0) + float(count)
+    for word in WORDS(item.title):
+        terms[word] = known(word, 0) + TITLE_WEIGHT
+    for word in WORDS(item.excerpt):
+        terms[word] = known(word, 0) + 1.0
     return terms
 
 
