@@ -27,8 +27,8 @@ KNOWN_VALUES = 10_000  # distinct values of a field whose postings are kept
 class FieldStep:
     """How one schema field's value becomes postings, a stored value, a length and a column."""
 
-    def __init__(self, name: str, field):
-        self.name, self.field = name, field
+    def __init__(self, field):
+        self.field = field
         self.indexed, self.scorable, self.stored = field.indexed, bool(field.scorable), field.stored
         self.column = field.column_type
         fmt = field.format
@@ -67,7 +67,7 @@ class DocumentPlan:
     """The steps of a schema's fields, or None for a schema Whoosh's own method must handle."""
 
     def __init__(self, schema):
-        self.steps = {name: FieldStep(name, schema[name]) for name in schema.names()}
+        self.steps = {name: FieldStep(schema[name]) for name in schema.names()}
 
     @classmethod
     def for_schema(cls, schema) -> DocumentPlan | None:

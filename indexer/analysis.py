@@ -13,7 +13,6 @@ tests/test_reindex.py compares every field of every corpus article with Whoosh's
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from functools import partial
 
 from whoosh import formats
 from whoosh.system import pack_uint
@@ -159,7 +158,7 @@ ENCODED_KEPT = 100_000
 ENCODED = EncodedPositions()
 
 
-def encoded_positions(fmt, positions: list[int]) -> bytes:
+def encoded_positions(positions: list[int]) -> bytes:
     return ENCODED[tuple(positions)]
 
 
@@ -176,7 +175,7 @@ def index_in_one_loop() -> None:
             yield from with_positions(self, value, analyzer, **kwargs)
             return
         boost = self.field_boost
-        encode = partial(encoded_positions, self) if type(self) is formats.Positions else self.encode
+        encode = encoded_positions if type(self) is formats.Positions else self.encode
         for word, positions in fast.positions(value).items():
             yield word, len(positions), float(len(positions)) * boost, encode(positions)
 
