@@ -131,27 +131,27 @@ def close_in_time(a: StoryInput, b: StoryInput) -> bool:
 
 
 def candidate_pairs(items: list[StoryInput], vectors, df) -> set[tuple[int, int]]:
-    """Pairs sharing at least one distinctive word and published within WINDOW_DAYS.
+    """Pairs sharing at least one distinctive word and published within WINDOW_DAYS, among
+    ``items`` in date order (as group_stories numbers them).
 
     Each word's articles are walked in date order with a sliding window, so the work grows
     with the number of close pairs, not with the square of the word's frequency."""
     limit = shared_word_limit(len(items))
+    dates = [item.published for item in items]
     postings: dict[str, list[int]] = defaultdict(list)
     for number, vector in enumerate(vectors):
-        if items[number].published is None:
+        if dates[number] is None:
             continue  # an article without a date is never grouped
         for term in vector:
             if df[term] <= limit:
-                postings[term].append(number)
+                postings[term].append(number)  # in date order, as the numbers are
     pairs = set()
     for numbers in postings.values():
-        numbers.sort(key=lambda n: items[n].published)
         start = 0
         for i, b in enumerate(numbers):
-            while items[b].published - items[numbers[start]].published > WINDOW_DAYS:
+            while dates[b] - dates[numbers[start]] > WINDOW_DAYS:
                 start += 1
-            for a in numbers[start:i]:
-                pairs.add((a, b) if a < b else (b, a))
+            pairs.update(zip(numbers[start:i], repeat(b)))  # (earlier, later): a < b
     return pairs
 
 
