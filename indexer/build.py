@@ -176,7 +176,10 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
     except OSError as exc:
         raise IndexerError(f"cannot create index folder {index_dir}: {exc.strerror}") from None
     report = ReindexReport(seeds_dir=str(seeds_dir), index_dir=str(index_dir))
-    with reindex_lock(index_dir):
+    # A reindex builds large structures without cycles (every file's fingerprint and story,
+    # a parallel build's grouping inputs): the cyclic collector's passes over them cost a
+    # build's parent a tenth of its time (indexer/workers.py).
+    with collector_paused(), reindex_lock(index_dir):
         remove_old_builds(index_dir)
         previous = current_build(index_dir)
         report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else stale_reason(previous)
@@ -203,29 +206,26 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     known = {} if fresh or targeted else indexed_fingerprints(ix)
     scan = Scan() if targeted else scan_folder(seeds_dir, known, fresh)
     parallel = fresh and len(scan.files) >= PARALLEL_FROM and WORKERS > 1
-    # The parent of a parallel build holds every article's grouping input until the stories are
-    # made; the collector's walks over them were 5 % of its time (indexer/workers.py).
-    with collector_paused(parallel):
-        writer = open_writer(ix, parallel)
-        # A parallel build groups its stories from what it parsed, while the writers finish.
-        story_inputs: list[StoryInput] | None = [] if parallel else None
-        try:
-            before = 0 if fresh else writer.reader().doc_count()
-            if targeted:
-                candidates = sync_paths(writer, seeds_dir, only, report)
-            else:
-                candidates = sync_documents(writer, seeds_dir, scan, known, report, progress, fresh, story_inputs)
-            after = before + report.indexed - report.removed
-            check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
-        except BaseException:
-            cancel(writer)
-            raise
-        grouping = GroupingAhead(story_inputs) if story_inputs else None
-        if report.changed:
-            writer.commit()
+    writer = open_writer(ix, parallel)
+    # A parallel build groups its stories from what it parsed, while the writers finish.
+    story_inputs: list[StoryInput] | None = [] if parallel else None
+    try:
+        before = 0 if fresh else writer.reader().doc_count()
+        if targeted:
+            candidates = sync_paths(writer, seeds_dir, only, report)
         else:
-            cancel(writer)
-        write_arrays_and_stories(ix, build, None if fresh else report.touched, grouping)
+            candidates = sync_documents(writer, seeds_dir, scan, known, report, progress, fresh, story_inputs)
+        after = before + report.indexed - report.removed
+        check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
+    except BaseException:
+        cancel(writer)
+        raise
+    grouping = GroupingAhead(story_inputs) if story_inputs else None
+    if report.changed:
+        writer.commit()
+    else:
+        cancel(writer)
+    write_arrays_and_stories(ix, build, None if fresh else report.touched, grouping)
     report.docs = after
     old_meta = read_meta(previous)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -398,10 +398,10 @@ def test_a_pool_grouped_by_term_gives_whooshs_order():
     assert ours == whooshs == sorted(postings)
 
 
-def test_a_parallel_build_runs_without_the_cyclic_collector(small_collection, index_dir, monkeypatch, tmp_path):
+def test_reindexing_runs_without_the_cyclic_collector(small_collection, index_dir, monkeypatch, tmp_path):
     """A parallel build's writer processes switch Python's cyclic collector off (its walks
-    over their pools were a seventh of their time), and the reindex pauses it while it
-    feeds them and groups the stories; afterwards the collector is back on."""
+    over their pools were a seventh of their time), and every reindex pauses it in its own
+    process; afterwards the collector is back on."""
     import gc
 
     import indexer.build
@@ -422,6 +422,13 @@ def test_a_parallel_build_runs_without_the_cyclic_collector(small_collection, in
     assert reindex(small_collection, index_dir, progress=lambda *_: in_reindex.append(gc.isenabled())).indexed == 4
     lines = seen.read_text().split()
     assert lines and set(lines[1::2]) == {"False"} and str(os.getpid()) not in lines[0::2]
+    assert in_reindex == [False] and gc.isenabled()
+    # A one-process update (a changed file) too.
+    monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 10**9)
+    changed = next(small_collection.glob("*.md"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
+    in_reindex.clear()
+    assert reindex(small_collection, index_dir, progress=lambda *_: in_reindex.append(gc.isenabled())).updated == 1
     assert in_reindex == [False] and gc.isenabled()
 
 
