@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from whoosh import formats, writing
 from whoosh.analysis import IDTokenizer
-from whoosh.system import pack_uint
 
-from indexer.analysis import ENCODED, fused
+from indexer.analysis import fused, fused_postings
 from indexer.pool import GroupedPool
 
 KNOWN_VALUES = 10_000  # distinct values of a field whose postings are kept
@@ -33,7 +32,6 @@ class FieldStep:
         self.column = field.column_type
         fmt = field.format
         self.fast = fused(field.analyzer) if self.indexed and type(fmt) in (formats.Positions, formats.Frequency) else None
-        self.with_positions = type(fmt) is formats.Positions
         # A whole value as its one term (ID fields): Whoosh's analyzer chain costs more than the rest.
         self.whole = self.indexed and type(field.analyzer) is IDTokenizer and type(fmt) is formats.Existence
         self.format = fmt
@@ -47,12 +45,8 @@ class FieldStep:
             return [(value.encode("utf-8"), 1, self.format.field_boost, b"")]
         if self.fast is None:
             return self.analysed(value)
-        boost = self.format.field_boost
-        if self.with_positions:
-            return [(word.encode("utf-8"), len(found), float(len(found)) * boost, ENCODED[tuple(found)])
-                    for word, found in self.fast.positions(value).items()]
-        return [(word.encode("utf-8"), count, float(count) * boost, pack_uint(count))
-                for word, count in self.fast.frequencies(value).items()]
+        return [(word.encode("utf-8"), freq, weight, encoded)
+                for word, freq, weight, encoded in fused_postings(self.fast, self.format, value)]
 
     def analysed(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
         found = self.known.get(value)

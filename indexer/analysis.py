@@ -162,6 +162,16 @@ def encoded_positions(positions: list[int]) -> bytes:
     return ENCODED[tuple(positions)]
 
 
+def fused_postings(fast: FusedAnalysis, fmt, value: str) -> list[tuple[str, int, float, bytes]]:
+    """(term, frequency, weight, value bytes) of each term of ``value``, as Whoosh's Positions
+    or Frequency format ``fmt`` indexes it, through the fused analysis."""
+    boost = fmt.field_boost
+    if isinstance(fmt, formats.Positions):
+        encode = encoded_positions if type(fmt) is formats.Positions else fmt.encode
+        return [(word, len(found), float(len(found)) * boost, encode(found)) for word, found in fast.positions(value).items()]
+    return [(word, count, float(count) * boost, pack_uint(count)) for word, count in fast.frequencies(value).items()]
+
+
 def index_in_one_loop() -> None:
     """Let Whoosh's Positions and Frequency formats index a string through the fused analysis."""
     if getattr(formats.Positions, "_newsfinder_fused", False):
@@ -174,17 +184,13 @@ def index_in_one_loop() -> None:
         if fast is None:
             yield from with_positions(self, value, analyzer, **kwargs)
             return
-        boost = self.field_boost
-        encode = encoded_positions if type(self) is formats.Positions else self.encode
-        for word, positions in fast.positions(value).items():
-            yield word, len(positions), float(len(positions)) * boost, encode(positions)
+        yield from fused_postings(fast, self, value)
 
     def frequency_word_values(self, value, analyzer, **kwargs):
         fast = fused_for(value, analyzer, kwargs)
         if fast is None:
             return with_frequencies(self, value, analyzer, **kwargs)
-        boost = self.field_boost
-        return ((word, count, float(count) * boost, pack_uint(count)) for word, count in fast.frequencies(value).items())
+        return iter(fused_postings(fast, self, value))
 
     formats.Positions.word_values = positions_word_values
     formats.Frequency.word_values = frequency_word_values
