@@ -44,27 +44,11 @@ class GroupedPool(writing.PostingPool):
     def clear_groups(self) -> None:
         self.by_field: dict[str, dict[bytes, tuple[list, list, list]]] = {}
         self.unordered: set[tuple[str, bytes]] = set()  # terms whose postings need sorting
-        self.last_field, self.terms = None, {}
 
     def add(self, item):
-        # A document's postings come a field at a time: its terms are looked up once per run.
+        """Whoosh's one posting at a time (documents it adds itself, merged segments)."""
         fieldname, btext, docnum, weight, value = item
-        if fieldname != self.last_field:
-            self.last_field = fieldname
-            self.terms = self.by_field.setdefault(fieldname, {})
-            self.fieldnames.add(fieldname)
-        columns = self.terms.get(btext)
-        if columns is None:
-            self.terms[btext] = ([docnum], [weight], [value])
-        else:
-            if docnum <= columns[0][-1]:
-                self.unordered.add((fieldname, btext))
-            columns[0].append(docnum)
-            columns[1].append(weight)
-            columns[2].append(value)
-        self.currentsize += POSTING_OVERHEAD + len(fieldname) + 2 * len(btext) + len(value or b"")
-        if self.currentsize > self.limit:
-            self.save()
+        self.add_terms(fieldname, docnum, ((btext, 0, weight, value),))
 
     def add_terms(self, fieldname: str, docnum: int, items) -> int:
         """Pool one document's postings in one field from (term bytes, frequency, weight,
