@@ -22,8 +22,8 @@ import os
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from itertools import repeat
-from operator import mul
+from itertools import chain, repeat
+from operator import mul, truediv
 from pathlib import Path
 
 from indexer.analysis import FusedAnalysis
@@ -87,21 +87,17 @@ def normalize_url(url: str | None) -> str | None:
 def weighted_terms(item: StoryInput) -> dict[str, float]:
     """Each word's count in the excerpt plus TITLE_WEIGHT times its count in the title
     (title words first, then the excerpt's others, in order of appearance)."""
-    terms: dict[str, float] = {}
-    known = terms.get
-    for word in WORDS(item.title):
-        terms[word] = known(word, 0) + TITLE_WEIGHT
-    for word in WORDS(item.excerpt):
-        terms[word] = known(word, 0) + 1.0
+    terms = Counter(WORDS(item.title))  # counted in C: this runs for every article
+    for word in terms:
+        terms[word] *= TITLE_WEIGHT
+    terms.update(WORDS(item.excerpt))
     return terms
 
 
 def tfidf_vectors(items: list[StoryInput]) -> tuple[list[dict[str, float]], Counter]:
     """Every article's unit tf-idf vector, and the document frequency of each word."""
     counts = [weighted_terms(item) for item in items]
-    df: Counter = Counter()
-    for terms in counts:
-        df.update(terms.keys())
+    df = Counter(chain.from_iterable(counts))  # each article's words once
     idf = InverseFrequencies(df, len(items))
     vectors = [story_vector(terms, idf) for terms in counts]
     return vectors, df
@@ -137,14 +133,14 @@ def candidate_pairs(items: list[StoryInput], vectors, df) -> set[tuple[int, int]
     Each word's articles are walked in date order with a sliding window, so the work grows
     with the number of close pairs, not with the square of the word's frequency."""
     limit = shared_word_limit(len(items))
+    distinctive = {term for term, count in df.items() if count <= limit}
     dates = [item.published for item in items]
     postings: dict[str, list[int]] = defaultdict(list)
     for number, vector in enumerate(vectors):
         if dates[number] is None:
             continue  # an article without a date is never grouped
-        for term in vector:
-            if df[term] <= limit:
-                postings[term].append(number)  # in date order, as the numbers are
+        for term in distinctive.intersection(vector):
+            postings[term].append(number)  # in date order, as the numbers are
     pairs = set()
     for numbers in postings.values():
         start = 0
@@ -295,11 +291,22 @@ class InverseFrequencies(dict):
 
 
 def story_vector(terms: dict[str, float], idf: InverseFrequencies) -> dict[str, float]:
-    """An article's tf-idf vector, scaled to unit length."""
-    weights = {t: (1 + math.log(w)) * idf[t] for t, w in terms.items() if w > 0}
-    values = weights.values()
-    norm = math.sqrt(sum(map(mul, values, values))) or 1.0
-    return {t: v / norm for t, v in weights.items()}
+    """An article's tf-idf vector, scaled to unit length (in C loops: one per article)."""
+    weights = list(map(mul, map(DAMPED.__getitem__, terms.values()), map(idf.__getitem__, terms)))
+    norm = math.sqrt(sum(map(mul, weights, weights))) or 1.0
+    return dict(zip(terms, map(truediv, weights, repeat(norm))))
+
+
+class DampedCounts(dict):
+    """A word's weighted count -> 1 + its log (counts are positive: weighted_terms adds
+    1 or TITLE_WEIGHT per occurrence), worked out once per value."""
+
+    def __missing__(self, count: float) -> float:
+        value = self[count] = 1 + math.log(count)
+        return value
+
+
+DAMPED = DampedCounts()
 
 
 def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -> int:
@@ -335,6 +342,10 @@ class Centroid(dict):
 
     def add(self, vector: dict[str, float]) -> None:
         self.reports += 1
+        if self.reports == 1:  # most stories have one report: copied in C, the same sums
+            self.update(vector)
+            self.norm_sq = sum(map(pow, vector.values(), repeat(2)))
+            return
         for term, value in vector.items():
             old = self.get(term, 0.0)
             self[term] = old + value
