@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine: `make serve` and `make test`.
-# Both create .venv/ and install newsfinder into it first (only when pyproject.toml changed).
+# Both create .venv/ and install newsfinder into it first (only when pyproject.toml or the
+# interpreter chosen below changed).
 
 # The distribution's Python when it is 3.10+ and can make a venv: Debian builds it with
 # profile-guided and link-time optimisation, pyenv's default build has neither (a reindex

@@ -139,7 +139,9 @@ def candidate_pairs(items: list[StoryInput], vectors, df) -> set[tuple[int, int]
     for number, vector in enumerate(vectors):
         if dates[number] is None:
             continue  # an article without a date is never grouped
-        for term in distinctive.intersection(vector):
+        # in the vector's order, not a set's: a set of strings iterates in an order that
+        # changes with each process's hash seed, and the order of the pairs breaks ties
+        for term in filter(distinctive.__contains__, vector):
             postings[term].append(number)  # in date order, as the numbers are
     pairs = set()
     for numbers in postings.values():
