@@ -57,12 +57,19 @@ def prepare_writer_processes() -> None:
     cyclic collector off before it starts indexing."""
     if getattr(multiproc.SubWriterTask, "_newsfinder_guarded", False):
         return
-    run = multiproc.SubWriterTask.run
+    start, run = multiproc.SubWriterTask.start, multiproc.SubWriterTask.run
+
+    def start_tied(self):
+        # The parent's pid is taken before the fork: a child that runs only after a kill of
+        # its parent sees another process as its parent, and would tie itself to that one.
+        self.newsfinder_parent = os.getpid()
+        start(self)
 
     def guarded_run(self):
-        tie_to_parent(os.getppid())
+        tie_to_parent(self.newsfinder_parent)
         gc.disable()
         run(self)
 
+    multiproc.SubWriterTask.start = start_tied
     multiproc.SubWriterTask.run = guarded_run
     multiproc.SubWriterTask._newsfinder_guarded = True
