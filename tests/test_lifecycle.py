@@ -140,6 +140,47 @@ def test_a_killed_parallel_build_leaves_no_worker_running(corpus_copy, tmp_path)
     assert len(list((current_build(index)).glob("*.nfpostings"))) == 2  # one segment per worker
 
 
+# A reindex that starts one Whoosh writer process and dies before that process gets to run:
+# the writer must notice it has been orphaned, not tie itself to whatever adopted it.
+ORPHANED_WRITER = """
+import multiprocessing, multiprocessing.util, os, sys, time
+from whoosh import multiproc
+from whoosh.filedb.filestore import FileStorage
+from indexer.schema import build_schema
+from indexer.workers import prepare_writer_processes
+
+storage = FileStorage(sys.argv[1])
+storage.create_index(build_schema(), indexname="MAIN")
+prepare_writer_processes()
+
+class Delay:
+    pass
+
+delay = Delay()  # the child sleeps right after the fork, before its run() starts
+multiprocessing.util.register_after_fork(delay, lambda _: time.sleep(1.0))
+task = multiproc.SubWriterTask(storage, "MAIN", multiprocessing.Queue(), multiprocessing.Queue(), {}, True)
+task.start()
+with open(sys.argv[2], "w") as pid_file:
+    pid_file.write(str(task.pid))
+os._exit(0)
+"""
+
+
+def test_a_writer_process_whose_reindex_died_before_it_ran_exits(tmp_path):
+    pid_file = tmp_path / "writer.pid"
+    # no pipes: the writer would hold them open
+    started = subprocess.run([sys.executable, "-c", ORPHANED_WRITER, str(tmp_path), str(pid_file)], cwd=PROJECT_DIR,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    assert started.returncode == 0
+    writer = int(pid_file.read_text())
+    try:
+        assert alive(writer)  # still asleep: its parent is already gone
+        wait_for(lambda: not alive(writer), timeout=10)  # a writer that carried on would wait for jobs forever
+    finally:
+        if alive(writer):
+            os.kill(writer, signal.SIGKILL)
+
+
 def test_a_second_reindex_is_refused_while_one_runs(corpus_copy, tmp_path):
     index = tmp_path / "index"
     first = start_cli("reindex", "--full", "-q", "--seeds", corpus_copy, "--index", index)
