@@ -33,9 +33,10 @@ class ArticleFilter(DefaultFilter):
         return is_article_name(name) or "." not in name
 
 
-def stop_when_parent_exits(stop: threading.Event) -> None:
-    """Set ``stop`` when the process that started us is gone (serve --watch's child)."""
-    parent = os.getppid()
+def stop_when_parent_exits(stop: threading.Event, parent: int | None = None) -> None:
+    """Set ``stop`` when the process that started us (``parent``, or else our parent now) is
+    gone (serve --watch's child)."""
+    parent = parent or os.getppid()
 
     def check() -> None:
         while not stop.is_set():

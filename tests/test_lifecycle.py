@@ -238,6 +238,23 @@ def test_serve_watch_follows_new_changed_and_deleted_files(tmp_path, small_colle
     assert max(added, changed, removed) < 5, (added, changed, removed)
 
 
+def test_a_watcher_stops_when_the_serve_that_named_itself_is_gone(tmp_path, small_collection):
+    index = tmp_path / "index"
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a serve that died while its watcher was starting up
+    watch = ["reindex", "--watch", "--quiet", "--seeds", small_collection, "--index", index, "--parent-pid"]
+    orphan = start_cli(*watch, gone.pid)
+    kept = start_cli(*watch, os.getpid())
+    try:
+        assert orphan.wait(timeout=20) == 0
+        time.sleep(1.0)  # a watcher checks its parent every half second
+        assert kept.poll() is None  # this test's process is alive: that watcher carries on
+    finally:
+        for process in (orphan, kept):
+            process.kill()
+            process.communicate()
+
+
 def test_an_index_from_an_older_version_is_rebuilt_with_a_message(start_server, small_collection, tmp_path):
     index = tmp_path / "index"
     reindex(small_collection, index)

@@ -96,8 +96,11 @@ def print_summary(report: ReindexReport) -> None:
               help="Largest share of articles a reindex may remove without --force.")
 @click.option("--watch", is_flag=True, help="Keep running: reindex about half a second after files change.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+# serve --watch names itself: a watcher whose serve died while it started up would otherwise
+# take whatever adopted it for its parent, and never stop.
+@click.option("--parent-pid", type=int, default=None, hidden=True)
 @click.argument("paths", nargs=-1, type=click.Path())
-def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch, quiet, paths):
+def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch, quiet, parent_pid, paths):
     """Build the index or bring it up to date with the folder of articles.
 
     Only files that are new or changed since the last run are read (size and mtime, then a
@@ -131,7 +134,7 @@ def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch,
         from indexer.watch import stop_when_parent_exits, watch_folder
 
         stop = threading.Event()
-        stop_when_parent_exits(stop)
+        stop_when_parent_exits(stop, parent_pid)
         on_report = (lambda r: click.echo(json.dumps(r.to_json()))) if as_json else print_summary
         on_error = lambda message: click.secho(f"error: {message}", fg="red", err=True)  # noqa: E731
         click.echo(f"watching {seeds} (Ctrl-C to stop)", err=True)
@@ -205,7 +208,8 @@ def ensure_index(seeds: Path, index: Path) -> None:
 
 def start_watcher(seeds: Path, index: Path) -> subprocess.Popen:
     """`reindex --watch` as a child process; it stops when this process goes away."""
-    command = [sys.executable, "-m", "webapp.cli", "reindex", "--watch", "--quiet", "--seeds", str(seeds), "--index", str(index)]
+    command = [sys.executable, "-m", "webapp.cli", "reindex", "--watch", "--quiet", "--seeds", str(seeds), "--index", str(index),
+               "--parent-pid", str(os.getpid())]
     child = subprocess.Popen(command)
     atexit.register(child.terminate)
     return child
