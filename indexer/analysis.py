@@ -18,7 +18,7 @@ from whoosh import formats
 from whoosh.system import pack_uint
 from whoosh.analysis import CompositeAnalyzer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 
-STEM_CACHE = 200_000  # distinct words whose stems are kept
+STEM_CACHE = 200_000  # distinct words whose terms are kept
 
 
 class NotFusable(Exception):
@@ -42,17 +42,9 @@ class FusedAnalysis:
         self.stemmer = items[3] if len(items) == 4 else None
         if self.stops is not None and not self.stops.renumber:
             raise NotFusable("a stop filter that keeps stopped words' positions")
-        # The stemmer's own cache is a Python-level LRU that costs more than a dict lookup.
-        self.stems: dict[str, str] = {}
+        # Each word's term is worked out once (the stemmer's own cache is a Python-level LRU
+        # that costs more than a dict lookup).
         self.terms = IndexTerms(self)
-
-    def stem(self, text: str) -> str:
-        stemmed = self.stems.get(text)
-        if stemmed is None:
-            if len(self.stems) >= STEM_CACHE:
-                self.stems.clear()
-            stemmed = self.stems[text] = text if text in self.stemmer.ignore else self.stemmer._stem(text)
-        return stemmed
 
     def spans(self, value: str, removestops: bool = True):
         """(start, end, text, stopped) of each token, as the chain makes them with chars=True."""
@@ -60,12 +52,12 @@ class FusedAnalysis:
             for match in self.expression.finditer(value):
                 yield match.start(), match.end(), match.group(0).lower(), False
             return
-        stoplist, minsize, maxsize = self.stops.stops, self.stops.min, self.stops.max
-        stems, stem = self.stems, self.stem
+        terms = self.terms
         for match in self.expression.finditer(value):
             text = match.group(0).lower()
-            if len(text) >= minsize and (maxsize is None or len(text) <= maxsize) and text not in stoplist:
-                yield match.start(), match.end(), stems.get(text) or stem(text), False
+            term = terms[text]
+            if term:
+                yield match.start(), match.end(), term, False
             elif not removestops:
                 yield match.start(), match.end(), text, True
 
@@ -76,7 +68,8 @@ class FusedAnalysis:
             return word
         if len(word) < stops.min or (stops.max is not None and len(word) > stops.max) or word in stops.stops:
             return ""
-        return self.stem(word)  # never '': a stem keeps at least a letter of the word
+        # never '': a stem keeps at least a letter of the word
+        return word if word in self.stemmer.ignore else self.stemmer._stem(word)
 
     def positions(self, value: str) -> dict[str, list[int]]:
         """Each indexed term with its positions, in order of first appearance. Stop words are
