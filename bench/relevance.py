@@ -15,6 +15,7 @@ reciprocal rank is averaged (MRR@10).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import re
@@ -167,6 +168,34 @@ def mrr_at_10_collapsed(engine, items: list[dict]) -> float:
                for i in items) / len(items)
 
 
+TOP10_STORY_PAIRS = KNOWN_ITEMS.parent / "top10_story_pairs.json"
+CLOSE_DAYS = 7  # reports of one story come out within days; hits further apart are not compared
+
+
+def close_pairs(hits: list[dict]) -> list[tuple[str, str]]:
+    """Every pair of hits published within CLOSE_DAYS of each other, as sorted id pairs."""
+    dated = [(hit["id"], dt.datetime.fromisoformat(hit["published"].replace("Z", "+00:00")))
+             for hit in hits if hit.get("published")]
+    return [tuple(sorted((a, b))) for n, (a, when_a) in enumerate(dated) for b, when_b in dated[n + 1:]
+            if abs((when_a - when_b).total_seconds()) <= CLOSE_DAYS * 86400]
+
+
+def same_story_shown(engine, queries: list[str]) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Pairs judged reports of one story that a collapsed top 10 shows as two hits, and the
+    close pairs of hits nobody has judged yet (a ranking or grouping change brings new ones)."""
+    from webapp.search import SearchRequest
+
+    judged = {(p["a"], p["b"]): p for p in json.loads(TOP10_STORY_PAIRS.read_text(encoding="utf-8"))}
+    shown, unjudged = [], []
+    for text in queries:
+        for pair in close_pairs(engine.search(SearchRequest(q=text, per_page=10))["hits"]):
+            if pair not in judged:
+                unjudged.append(pair)
+            elif judged[pair]["same_story"]:
+                shown.append(judged[pair])
+    return shown, unjudged
+
+
 def load_known_items() -> list[dict]:
     return json.loads(KNOWN_ITEMS.read_text(encoding="utf-8"))
 
@@ -186,6 +215,7 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
     p5_fts5 = [precision_at_5(fts5.search(q["query"]), q) for q in natural]
     build, ix = open_build(index_dir)
     precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
+    shown, unjudged = same_story_shown(engine, [q["query"] for q in natural])
     return [
         f"known-item MRR@10 ({len(items)} queries): newsfinder {mrr_at_10(engine, items):.4f} exact article, "
         f"{mrr_at_10_collapsed(engine, items):.4f} article or its story (collapsing on); "
@@ -193,6 +223,8 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
         f"natural queries P@5 ({len(natural)} queries): newsfinder {sum(p5) / len(p5):.3f} collapsed, "
         f"{sum(p5_flat) / len(p5_flat):.3f} not collapsed; SQLite FTS5 bm25 {sum(p5_fts5) / len(p5_fts5):.3f}",
         f"story grouping on {len(json.loads(STORY_PAIRS.read_text()))} judged pairs: precision {precision:.3f}, recall {recall:.3f}",
+        f"collapsed top 10s of the natural queries: {len(shown)} pairs of hits judged reports of one story, "
+        f"in {len({p['query'] for p in shown})} queries ({len(unjudged)} close pairs not judged yet)",
     ]
 
 
