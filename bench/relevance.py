@@ -216,6 +216,7 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
     build, ix = open_build(index_dir)
     precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
     shown, unjudged = same_story_shown(engine, [q["query"] for q in natural])
+    shown_ki, unjudged_ki = same_story_shown(engine, [i["query"] for i in items])
     return [
         f"known-item MRR@10 ({len(items)} queries): newsfinder {mrr_at_10(engine, items):.4f} exact article, "
         f"{mrr_at_10_collapsed(engine, items):.4f} article or its story (collapsing on); "
@@ -223,8 +224,9 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
         f"natural queries P@5 ({len(natural)} queries): newsfinder {sum(p5) / len(p5):.3f} collapsed, "
         f"{sum(p5_flat) / len(p5_flat):.3f} not collapsed; SQLite FTS5 bm25 {sum(p5_fts5) / len(p5_fts5):.3f}",
         f"story grouping on {len(json.loads(STORY_PAIRS.read_text()))} judged pairs: precision {precision:.3f}, recall {recall:.3f}",
-        f"collapsed top 10s of the natural queries: {len(shown)} pairs of hits judged reports of one story, "
-        f"in {len({p['query'] for p in shown})} queries ({len(unjudged)} close pairs not judged yet)",
+        f"pairs of hits judged reports of one story in the collapsed top 10s: {len(shown)} in "
+        f"{len({p['query'] for p in shown})} natural queries, {len(shown_ki)} in {len({p['query'] for p in shown_ki})} "
+        f"known-item queries ({len(unjudged) + len(unjudged_ki)} close pairs not judged yet)",
     ]
 
 

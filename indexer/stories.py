@@ -33,6 +33,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 WINDOW_DAYS = 4.0
 SIMILARITY = 0.3
 NEAR_COPY = 0.8
+OWN_REWRITE = 0.6
 LINKED_SIMILARITY = 0.25
 TITLE_WEIGHT = 2.0
 # Words in more than 5 % of the articles, or in more than MAX_SHARED_ARTICLES, do not propose
@@ -197,16 +198,21 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
     story = [-1] * len(items)
     centroids: list[Centroid] = []
     outlets: list[set[str]] = []
+    pieces: dict[str, list[int]] = defaultdict(list)  # each outlet's articles placed so far
+    dates = [item.published for item in items]
     order = range(len(items))
     for number in order:
         # An outlet reports a story once; a second piece from it the same week is another
-        # story (its "best Druid build" beside its "best Sorcerer build").
+        # story (its "best Druid build" beside its "best Sorcerer build"), unless it rewrites
+        # the first (copied_story).
         provider = items[number].provider
 
         def open_to(code: int, provider=provider) -> bool:
             return code >= 0 and (provider is None or provider not in outlets[code])
 
-        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to)
+        own = [] if provider is None or dates[number] is None else \
+            [o for o in recent_pieces(number, pieces[provider], dates) if o in neighbours[number]]
+        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to, own)
         if chosen < 0:
             chosen = len(centroids)
             centroids.append(Centroid())
@@ -215,6 +221,8 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
         centroids[chosen].add(vectors[number])
         if provider:
             outlets[chosen].add(provider)
+            if dates[number] is not None:
+                pieces[provider].append(number)
     first_id: dict[int, str] = {}
     for number, code in enumerate(story):
         if code not in first_id or items[number].id < first_id[code]:
@@ -266,7 +274,8 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
         def open_to(code: int, provider=item.provider) -> bool:
             return code >= 0 and (provider is None or provider not in outlets[code])
 
-        chosen = pick_story(number, vectors, story, centroids, neighbours, linked[number], open_to)
+        own = [o for o in neighbours if item.provider and items[o].provider == item.provider]
+        chosen = pick_story(number, vectors, story, centroids, neighbours, linked[number], open_to, own)
         if chosen < 0:
             chosen = len(centroids)
             centroids.append(Centroid())
@@ -311,7 +320,12 @@ class DampedCounts(dict):
 DAMPED = DampedCounts()
 
 
-def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -> int:
+def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, own_pieces) -> int:
+    """The story article ``number`` joins (-1: a story of its own). ``own_pieces``: its
+    outlet's earlier articles among its neighbours."""
+    rewritten = rewritten_story(number, vectors, story, own_pieces)
+    if rewritten >= 0:
+        return rewritten
     # A related-coverage link is evidence, not proof: sites list loosely related pieces too.
     for other in linked:
         if open_to(story[other]) and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
@@ -324,15 +338,43 @@ def pick_story(number, vectors, story, centroids, neighbours, linked, open_to) -
             best, best_score = candidate, score
     if best >= 0:
         return best
-    # A near-copy of one earlier report joins its story even if the story has drifted, and
-    # even from the same outlet (a piece republished the next day). A story of one report
-    # compared above is that report: its cosine fell short of SIMILARITY, so of NEAR_COPY.
+    # A near-copy of one earlier report joins its story even if the story has drifted. A story
+    # of one report compared above is that report: its cosine fell short of SIMILARITY, so of
+    # NEAR_COPY.
     for other in neighbours:
         if story[other] >= 0 and not (story[other] in compared and centroids[story[other]].reports == 1):
             score = cosine(vectors[number], vectors[other])
             if score >= NEAR_COPY and score > best_score:
                 best, best_score = story[other], score
     return best
+
+
+def rewritten_story(number, vectors, story, own_pieces) -> int:
+    """The story of the outlet's own earlier piece that this article rewrites, or -1.
+
+    An outlet's second version of a piece (republished, updated, syndicated under its name)
+    joins the first one's story before any story is compared as a whole: the outlet rule keeps
+    it out of that story otherwise, and it starts a second one. On the judged pairs, an outlet's
+    two pieces on one story have cosines of 0.67-1.0, its pieces on different stories 0.51 at most."""
+    best, best_score = -1, 0.0
+    for other in own_pieces:
+        if story[other] >= 0:
+            score = cosine(vectors[number], vectors[other])
+            if score >= OWN_REWRITE and score > best_score:
+                best, best_score = story[other], score
+    return best
+
+
+def recent_pieces(number: int, pieces: list[int], dates: list) -> list[int]:
+    """The articles in ``pieces`` (numbers in date order, all before ``number``) published
+    within WINDOW_DAYS before it: walked from the newest, so the cost is the window's, not the
+    outlet's whole output."""
+    recent = []
+    for other in reversed(pieces):
+        if dates[number] - dates[other] > WINDOW_DAYS:
+            break
+        recent.append(other)
+    return recent
 
 
 class Centroid(dict):

@@ -109,3 +109,57 @@ def test_a_parallel_build_groups_ahead_as_the_committed_index_would_be_grouped(c
         from_index = group_stories([story_input(json.loads(f["payload"])) for f in reader.all_stored_fields()])
     assert grouping(tmp_path) == from_index
     assert len(set(from_index.values())) < 0.9 * len(from_index)  # many stories of several reports
+
+
+LEAK = "Power Apps portals expose 38 million records"
+LEAK_EXCERPT = "Misconfigured Microsoft portals leaked contact tracing data, vaccination records and employee details"
+REWRITE = "Power Apps portals exposed 38 million records, UpGuard says"
+REWRITE_EXCERPT = ("Misconfigured Microsoft portals leaked contact tracing data and vaccination records; "
+                   "Microsoft now changes the default permissions")
+REGISTER = "38 million records open to anyone in Microsoft portals"
+REGISTER_EXCERPT = "Researchers found government and company portals listing personal data publicly"
+OTHER_PIECE = "How to check your own Power Apps portal permissions"
+OTHER_EXCERPT = "A step by step guide to the table permissions settings in Microsoft portals"
+
+
+def write_leak_coverage(seeds, with_rewrite: bool = True) -> None:
+    for n in range(150):
+        write_article(seeds, f"other{n}.md", **article_fields(f"Unrelated item number {n} about gardening",
+                                                              "Tomatoes and basil", publishedDateTime="2023-03-01T10:00:00Z"))
+    wired, register = {"name": "Wired"}, {"name": "The Register"}
+    write_article(seeds, "first.md", **article_fields(LEAK, LEAK_EXCERPT, publishedDateTime="2021-08-23T10:00:00Z",
+                                                      provider=wired))
+    write_article(seeds, "register.md", **article_fields(
+        REGISTER, REGISTER_EXCERPT, publishedDateTime="2021-08-23T15:00:00Z", provider=register))
+    write_article(seeds, "guide.md", **article_fields(OTHER_PIECE, OTHER_EXCERPT, publishedDateTime="2021-08-24T12:00:00Z",
+                                                      provider=wired))
+    if with_rewrite:
+        write_article(seeds, "rewrite.md", **article_fields(REWRITE, REWRITE_EXCERPT, publishedDateTime="2021-08-24T09:00:00Z",
+                                                            provider=wired))
+
+
+def test_an_outlets_rewrite_of_its_own_piece_joins_that_story(seeds, index_dir, tmp_path):
+    """An outlet reports a story once, so its second piece that week starts another story
+    (its guide here), unless the piece rewrites its first one: then it joins the first's story,
+    in a full grouping and when it arrives in a later reindex."""
+    from indexer.stories import StoryInput, cosine, tfidf_vectors
+
+    texts = [(LEAK, LEAK_EXCERPT), (REWRITE, REWRITE_EXCERPT), (OTHER_PIECE, OTHER_EXCERPT), (REGISTER, REGISTER_EXCERPT)]
+    texts += [(f"Unrelated item number {n} about gardening", "Tomatoes and basil") for n in range(150)]
+    vectors, _ = tfidf_vectors([StoryInput(str(n), t, e, 0.0, None, ()) for n, (t, e) in enumerate(texts)])
+    # a rewrite, not a near-copy of any report that any outlet's piece would join
+    assert 0.6 <= cosine(vectors[0], vectors[1]) < 0.8 and cosine(vectors[1], vectors[3]) < 0.8
+    assert cosine(vectors[0], vectors[2]) < 0.6
+    write_leak_coverage(seeds)
+    reindex(seeds, index_dir)
+    full = grouping(index_dir)
+    assert full["rewrite"] == full["first"] == full["register"]
+    assert full["guide"] == "guide"
+    (seeds / "rewrite.md").unlink()
+    later = tmp_path / "later"
+    reindex(seeds, later)
+    write_leak_coverage(seeds)
+    report = reindex(seeds, later)
+    assert report.indexed == 1
+    placed = grouping(later)
+    assert placed["rewrite"] == placed["first"] == placed["register"] and placed["guide"] == "guide"
