@@ -204,7 +204,7 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
     for number in order:
         # An outlet reports a story once; a second piece from it the same week is another
         # story (its "best Druid build" beside its "best Sorcerer build"), unless it rewrites
-        # the first (copied_story).
+        # the first (rewritten_story).
         provider = items[number].provider
 
         def open_to(code: int, provider=provider) -> bool:
@@ -321,8 +321,8 @@ DAMPED = DampedCounts()
 
 
 def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, own_pieces) -> int:
-    """The story article ``number`` joins (-1: a story of its own). ``own_pieces``: its
-    outlet's earlier articles among its neighbours."""
+    """The story article ``number`` joins (-1: a story of its own). ``own_pieces``: the
+    articles of its outlet among its neighbours."""
     rewritten = rewritten_story(number, vectors, story, own_pieces)
     if rewritten >= 0:
         return rewritten

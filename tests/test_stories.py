@@ -122,7 +122,7 @@ OTHER_PIECE = "How to check your own Power Apps portal permissions"
 OTHER_EXCERPT = "A step by step guide to the table permissions settings in Microsoft portals"
 
 
-def write_leak_coverage(seeds, with_rewrite: bool = True) -> None:
+def write_leak_coverage(seeds) -> None:
     for n in range(150):
         write_article(seeds, f"other{n}.md", **article_fields(f"Unrelated item number {n} about gardening",
                                                               "Tomatoes and basil", publishedDateTime="2023-03-01T10:00:00Z"))
@@ -133,9 +133,8 @@ def write_leak_coverage(seeds, with_rewrite: bool = True) -> None:
         REGISTER, REGISTER_EXCERPT, publishedDateTime="2021-08-23T15:00:00Z", provider=register))
     write_article(seeds, "guide.md", **article_fields(OTHER_PIECE, OTHER_EXCERPT, publishedDateTime="2021-08-24T12:00:00Z",
                                                       provider=wired))
-    if with_rewrite:
-        write_article(seeds, "rewrite.md", **article_fields(REWRITE, REWRITE_EXCERPT, publishedDateTime="2021-08-24T09:00:00Z",
-                                                            provider=wired))
+    write_article(seeds, "rewrite.md", **article_fields(REWRITE, REWRITE_EXCERPT, publishedDateTime="2021-08-24T09:00:00Z",
+                                                        provider=wired))
 
 
 def test_an_outlets_rewrite_of_its_own_piece_joins_that_story(seeds, index_dir, tmp_path):
