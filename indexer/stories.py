@@ -19,9 +19,11 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain, repeat
 from operator import mul, truediv
 from pathlib import Path
@@ -35,6 +37,15 @@ SIMILARITY = 0.3
 NEAR_COPY = 0.8
 OWN_REWRITE = 0.6
 LINKED_SIMILARITY = 0.25
+# Reports of one event word it differently (the judged pairs of one story have cosines down to
+# 0.14), so a news piece published within a day of a news report of a story joins it at a lower
+# similarity. Service pieces (guides, explainers, lists) are left out of this: many outlets write
+# their own "best Druid build" in the same week, as alike as reports of one event and not one story.
+CLOSE_NEWS_DAYS = 1.0
+CLOSE_NEWS_SIMILARITY = 0.25
+SERVICE_TITLE = re.compile(
+    r"\b(best|guide|how (to|do)|explained|everything (we|you)|tips|what (is|are)|when (is|does)|where to|"
+    r"will .* (be|have)|is .* (coming|on)|list|all )", re.IGNORECASE)
 TITLE_WEIGHT = 2.0
 # Words in more than 5 % of the articles, or in more than MAX_SHARED_ARTICLES, do not propose
 # candidate pairs: a story has a few dozen reports at most, so a word that common names a
@@ -200,6 +211,7 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
     outlets: list[set[str]] = []
     pieces: dict[str, list[int]] = defaultdict(list)  # each outlet's articles placed so far
     dates = [item.published for item in items]
+    service = [is_service_piece(item) for item in items]
     order = range(len(items))
     for number in order:
         # An outlet reports a story once; a second piece from it the same week is another
@@ -212,7 +224,8 @@ def group_stories(items: list[StoryInput]) -> dict[str, str]:
 
         own = [] if provider is None or dates[number] is None else \
             [o for o in recent_pieces(number, pieces[provider], dates) if o in neighbours[number]]
-        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to, own)
+        close = partial(close_news_stories, number, neighbours[number], story, dates, service)
+        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to, own, close)
         if chosen < 0:
             chosen = len(centroids)
             centroids.append(Centroid())
@@ -245,6 +258,8 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     items = nearby + changed
     idf = InverseFrequencies(df, n)
     vectors = [story_vector(weighted_terms(item), idf) for item in items]
+    dates = [item.published for item in items]
+    service = [is_service_piece(item) for item in items]
     keys = [story_of.get(item.id) for item in nearby] + [None] * len(changed)
     codes: dict[str, int] = {}
     story = [codes.setdefault(key, len(codes)) if key else -1 for key in keys]
@@ -275,7 +290,8 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
             return code >= 0 and (provider is None or provider not in outlets[code])
 
         own = [o for o in neighbours if item.provider and items[o].provider == item.provider]
-        chosen = pick_story(number, vectors, story, centroids, neighbours, linked[number], open_to, own)
+        close = partial(close_news_stories, number, neighbours, story, dates, service)
+        chosen = pick_story(number, vectors, story, centroids, neighbours, linked[number], open_to, own, close)
         if chosen < 0:
             chosen = len(centroids)
             centroids.append(Centroid())
@@ -320,9 +336,10 @@ class DampedCounts(dict):
 DAMPED = DampedCounts()
 
 
-def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, own_pieces) -> int:
+def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, own_pieces, close) -> int:
     """The story article ``number`` joins (-1: a story of its own). ``own_pieces``: the
-    articles of its outlet among its neighbours."""
+    articles of its outlet among its neighbours; ``close()``: the stories it may join at
+    CLOSE_NEWS_SIMILARITY (close_news_stories, worked out only for a story that needs it)."""
     rewritten = rewritten_story(number, vectors, story, own_pieces)
     if rewritten >= 0:
         return rewritten
@@ -330,14 +347,21 @@ def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, o
     for other in linked:
         if open_to(story[other]) and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
             return story[other]
-    best, best_score = -1, 0.0
+    best, best_score, near = -1, 0.0, []
     compared = {story[n] for n in neighbours if open_to(story[n])}
     for candidate in compared:
         score = centroids[candidate].cosine(vectors[number])
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score
+        elif score >= CLOSE_NEWS_SIMILARITY:
+            near.append((score, candidate))
     if best >= 0:
         return best
+    if near:
+        close_stories = close()
+        for score, candidate in sorted(near, reverse=True):
+            if candidate in close_stories:
+                return candidate
     # A near-copy of one earlier report joins its story even if the story has drifted. A story
     # of one report compared above is that report: its cosine fell short of SIMILARITY, so of
     # NEAR_COPY.
@@ -347,6 +371,20 @@ def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, o
             if score >= NEAR_COPY and score > best_score:
                 best, best_score = story[other], score
     return best
+
+
+def is_service_piece(item: StoryInput) -> bool:
+    return SERVICE_TITLE.search(item.title) is not None
+
+
+def close_news_stories(number, neighbours, story, dates, service) -> set[int]:
+    """The stories of the news reports among the neighbours published within CLOSE_NEWS_DAYS
+    of a news piece (none for a service piece)."""
+    if service[number]:
+        return set()
+    when = dates[number]
+    return {story[n] for n in neighbours
+            if story[n] >= 0 and not service[n] and abs(dates[n] - when) <= CLOSE_NEWS_DAYS}
 
 
 def rewritten_story(number, vectors, story, own_pieces) -> int:

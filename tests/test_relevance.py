@@ -34,6 +34,17 @@ def test_known_items_are_found_near_the_top(corpus_index):
     assert mrr_at_10_collapsed(engine, items) >= 0.94  # measured 0.9411 (0.934 with titles normalised like the rest)
 
 
+def test_every_article_in_a_natural_querys_top_ten_is_judged(corpus_index):
+    """P@5 counts an unjudged hit as not relevant; a ranking or grouping change that brings one
+    in must come with its judgement."""
+    engine = SearchEngine(corpus_index)
+    for q in load_natural_queries():
+        for collapse in (True, False):
+            unjudged = [i for i in newsfinder_top(engine, q["query"], collapse)
+                        if i not in q["relevant"] and i not in q["not_relevant"]]
+            assert unjudged == [], (q["query"], collapse)
+
+
 def test_quality_blend_helps_known_item_search(corpus_index):
     items = load_known_items()
     pure = mrr_at_10(SearchEngine(corpus_index, quality_weight=0.0), items)
@@ -54,7 +65,7 @@ def test_natural_queries_find_relevant_articles(corpus_index):
 def test_story_grouping_on_judged_pairs(corpus_index):
     build, ix = open_build(corpus_index)
     precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
-    assert precision >= 0.90 and recall >= 0.63  # measured 0.963 and 0.642
+    assert precision >= 0.90 and recall >= 0.70  # measured 0.967 and 0.716
 
 
 def test_no_two_top_ten_hits_report_the_same_story(corpus_index):
@@ -71,8 +82,8 @@ def test_reports_of_one_story_shown_twice_in_a_top_ten_are_counted_by_hand(corpu
     """The grouping's own test above cannot see a story split in two; these pairs were judged by
     reading the hits. Every close pair of hits must be judged, and no more judged duplicates shown."""
     engine = SearchEngine(corpus_index)
-    for queries, measured in (([q["query"] for q in load_natural_queries()], 22),
-                              ([i["query"] for i in load_known_items()], 11)):
+    for queries, measured in (([q["query"] for q in load_natural_queries()], 15),
+                              ([i["query"] for i in load_known_items()], 8)):
         shown, unjudged = same_story_shown(engine, queries)
         assert unjudged == [], "judge these pairs in tests/relevance/top10_story_pairs.json"
         assert len(shown) <= measured  # issue #3 asks for none

@@ -162,3 +162,50 @@ def test_an_outlets_rewrite_of_its_own_piece_joins_that_story(seeds, index_dir, 
     assert report.indexed == 1
     placed = grouping(later)
     assert placed["rewrite"] == placed["first"] == placed["register"] and placed["guide"] == "guide"
+
+
+DELAY = ("Blizzard delays Overwatch 2 and Diablo 4",
+         "Activision Blizzard told investors on its earnings call that both games slip out of 2022")
+DELAY_NEWS = ("Diablo 4 will not arrive next year",
+              "The publisher pushed the role-playing game back, Overwatch 2 too, saying the teams need more time")
+DELAY_EXPLAINER = ("Diablo 4 release date: everything we know", DELAY_NEWS[1])
+
+
+def grouped_with_the_first(second: tuple[str, str], days_later: float) -> bool:
+    from indexer.stories import StoryInput, group_stories
+
+    fillers = [StoryInput(f"other{n}", f"Unrelated item number {n} about gardening", "Tomatoes and basil", 100.0, None, ())
+               for n in range(150)]
+    first = StoryInput("first", *DELAY, 1000.0, None, (), "Eurogamer")
+    later = StoryInput("second", *second, 1000.0 + days_later, None, (), "Kotaku")
+    story_of = group_stories(fillers + [first, later])
+    return story_of["second"] == story_of["first"]
+
+
+def test_news_reports_a_day_apart_join_at_a_lower_similarity_than_service_pieces():
+    """Two reports of one event, worded differently (cosine 0.25-0.3), are one story when a day
+    apart at most; not three days apart, and not when the second is a service piece (an
+    explainer), however close in time."""
+    from indexer.stories import CLOSE_NEWS_SIMILARITY, SIMILARITY, StoryInput, cosine, tfidf_vectors
+
+    fillers = [(f"Unrelated item number {n} about gardening", "Tomatoes and basil") for n in range(150)]
+    vectors, _ = tfidf_vectors([StoryInput(str(n), t, e, 0.0, None, ())
+                                for n, (t, e) in enumerate([DELAY, DELAY_NEWS, DELAY_EXPLAINER] + fillers)])
+    for other in (1, 2):
+        assert CLOSE_NEWS_SIMILARITY <= cosine(vectors[0], vectors[other]) < SIMILARITY
+    assert grouped_with_the_first(DELAY_NEWS, days_later=0.5)
+    assert not grouped_with_the_first(DELAY_NEWS, days_later=2.5)
+    assert not grouped_with_the_first(DELAY_EXPLAINER, days_later=0.5)
+
+
+def test_a_news_report_placed_by_a_later_reindex_joins_at_the_lower_similarity(seeds, index_dir):
+    for n in range(150):
+        write_article(seeds, f"other{n}.md", **article_fields(f"Unrelated item number {n} about gardening",
+                                                              "Tomatoes and basil", publishedDateTime="2023-03-01T10:00:00Z"))
+    write_article(seeds, "first.md", **article_fields(*DELAY, publishedDateTime="2021-11-02T20:00:00Z",
+                                                      provider={"name": "Eurogamer"}))
+    reindex(seeds, index_dir)
+    write_article(seeds, "second.md", **article_fields(*DELAY_NEWS, publishedDateTime="2021-11-03T08:00:00Z",
+                                                       provider={"name": "Kotaku"}))
+    assert reindex(seeds, index_dir).indexed == 1
+    assert grouping(index_dir)["second"] == grouping(index_dir)["first"]
