@@ -347,24 +347,34 @@ def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, o
     for other in linked:
         if open_to(story[other]) and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
             return story[other]
-    best, best_score, near = -1, 0.0, []
     compared = {story[n] for n in neighbours if open_to(story[n])}
+    similar = most_similar_story(vectors[number], centroids, compared, close)
+    if similar >= 0:
+        return similar
+    return near_copy_story(number, vectors, story, centroids, neighbours, compared)
+
+
+def most_similar_story(vector, centroids, compared, close) -> int:
+    """The ``compared`` story whose centroid is most similar to ``vector``, at SIMILARITY or
+    more; failing that, the most similar of ``close()`` at CLOSE_NEWS_SIMILARITY or more."""
+    best, best_score, near = -1, 0.0, []
     for candidate in compared:
-        score = centroids[candidate].cosine(vectors[number])
+        score = centroids[candidate].cosine(vector)
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score
         elif score >= CLOSE_NEWS_SIMILARITY:
             near.append((score, candidate))
-    if best >= 0:
+    if best >= 0 or not near:
         return best
-    if near:
-        close_stories = close()
-        for score, candidate in sorted(near, reverse=True):
-            if candidate in close_stories:
-                return candidate
-    # A near-copy of one earlier report joins its story even if the story has drifted. A story
-    # of one report compared above is that report: its cosine fell short of SIMILARITY, so of
-    # NEAR_COPY.
+    close_stories = close()
+    return next((candidate for _, candidate in sorted(near, reverse=True) if candidate in close_stories), -1)
+
+
+def near_copy_story(number, vectors, story, centroids, neighbours, compared) -> int:
+    """The story of an earlier report this article nearly copies, even if the story has drifted.
+    A story of one report in ``compared`` is that report: its cosine fell short of SIMILARITY,
+    so of NEAR_COPY."""
+    best, best_score = -1, 0.0
     for other in neighbours:
         if story[other] >= 0 and not (story[other] in compared and centroids[story[other]].reports == 1):
             score = cosine(vectors[number], vectors[other])
