@@ -30,7 +30,7 @@ def test_query_sets_are_complete():
 def test_known_items_are_found_near_the_top(corpus_index):
     engine = SearchEngine(corpus_index)
     items = load_known_items()
-    assert mrr_at_10(engine, items) >= 0.89  # measured 0.8997
+    assert mrr_at_10(engine, items) >= 0.89  # measured 0.8950 (0.8997 with an excerpt phrase counted twice)
     assert mrr_at_10_collapsed(engine, items) >= 0.94  # measured 0.9411 (0.934 with titles normalised like the rest)
 
 

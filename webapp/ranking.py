@@ -25,8 +25,11 @@ RECENCY_WEIGHT = 0.5
 STORY_WEIGHT = 0.1
 # Query-time boosts per field: the title says what an article is about most precisely.
 FIELD_BOOSTS = {"title": 1.5, "excerpt": 1.0, "topics": 1.0, "body": 0.7}
-# Extra score when the words of a plain query stand (nearly) together in a field.
-PHRASE_BOOSTS = {"title": 2.0, "excerpt": 2.0}
+# Extra score when the words of a plain query stand (nearly) together in a field. A phrase in
+# the excerpt counts 3 times (2 before): on five known-item sets drawn from excerpts, MRR@10 rose
+# on the four never used to tune (+0.004 to +0.022, 1,000 queries) and fell 0.005 on the kept
+# one; P@5 of the natural queries did not move.
+PHRASE_BOOSTS = {"title": 2.0, "excerpt": 3.0}
 PHRASE_SLOP = 2
 # BM25's length normalisation (B) per field. Titles are all short, and a longer one is rarely
 # less about its words: normalising them less (0.3 instead of 0.75) moved every measured set
