@@ -1,9 +1,12 @@
 """Story grouping: which articles are reports of one story, decided at index time.
 
-Two articles are linked when they were published within a few days of each other and
-either their titles and excerpts are similar (cosine of TF-IDF vectors over stemmed words,
-so "exposes 38 million records" and "38M records exposed" meet) or one lists the other in its
-``related`` coverage. Linked articles form a story through union-find; searches then show
+Articles are taken oldest first, and each joins a story of the articles published within a
+few days before it that share a distinctive word with it (``pick_story``), in this order of
+evidence: its outlet's own earlier piece that it rewrites; an article it lists in its
+``related`` coverage, or that lists it, when they are somewhat similar; the story whose
+centroid is most similar (cosine of TF-IDF vectors over stemmed words, so "exposes 38 million
+records" and "38M records exposed" meet), with a lower bar for a news piece a day from a news
+report of the story; an article it nearly copies. Otherwise it starts a story. Searches show
 one hit per story with "N more reports". The grouping is written next to the index as
 ``stories-<generation>.json`` so a searcher always reads the grouping of its own generation.
 
