@@ -18,7 +18,7 @@ from whoosh import formats
 from whoosh.system import pack_uint
 from whoosh.analysis import CompositeAnalyzer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 
-STEM_CACHE = 200_000  # distinct words whose terms are kept
+TERM_CACHE = 200_000  # distinct words whose terms are kept
 
 
 class NotFusable(Exception):
@@ -108,7 +108,7 @@ class IndexTerms(dict):
         self.analysis = analysis
 
     def __missing__(self, word: str) -> str:
-        if len(self) >= STEM_CACHE:
+        if len(self) >= TERM_CACHE:
             self.clear()
         term = self[word] = self.analysis.term_of(word)
         return term
