@@ -41,6 +41,26 @@ def test_a_far_better_match_beats_a_higher_quality_one(seeds, index_dir):
     assert ranked_ids(index_dir, "solar eclipse") == ["strong", "weak"]
 
 
+def test_words_side_by_side_rank_above_the_same_words_a_word_apart(seeds, index_dir, monkeypatch):
+    # The same words, the same length: only their order tells the two apart.
+    write_article(seeds, "apart.md", **article_fields("Weekend notes", "The night food market opens by the river."))
+    write_article(seeds, "together.md", **article_fields("Weekend notes", "The food night market opens by the river."))
+    reindex(seeds, index_dir)
+
+    def scores(**options):
+        hits = SearchEngine(index_dir, **options).search(SearchRequest(q="night market", collapse=False))["hits"]
+        return {hit["id"]: hit["score"] for hit in hits}
+
+    with_adjacency = scores()
+    assert list(with_adjacency) == ["together", "apart"]
+    assert with_adjacency["together"] > with_adjacency["apart"]
+    # Both have the words within the phrase slop; without the side-by-side bonus they tie.
+    monkeypatch.setattr("webapp.ranking.ADJACENT_BOOSTS", {})
+    monkeypatch.setattr("webapp.query.ADJACENT_BOOSTS", {})
+    without = scores()
+    assert without["together"] == without["apart"] < with_adjacency["together"]
+
+
 def test_quality_factor_never_exceeds_one_and_bounds_the_effect():
     weight = DEFAULT_QUALITY_WEIGHT
     assert quality_factor(0, weight) == pytest.approx(1 - weight)

@@ -17,7 +17,7 @@ from whoosh.fields import Schema
 from whoosh.query import And, AndMaybe, AndNot, Every, NullQuery, Or, Phrase, Prefix, Query, Term, Wildcard
 
 from indexer.schema import TEXT_FIELDS, text_analyzer
-from webapp.ranking import FIELD_BOOSTS, PHRASE_BOOSTS, PHRASE_SLOP
+from webapp.ranking import ADJACENT_BOOSTS, FIELD_BOOSTS, PHRASE_BOOSTS, PHRASE_SLOP
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 32
@@ -256,13 +256,14 @@ def with_proximity_boost(query: Query, words: list[Clause]) -> Query:
     """Reward articles whose title or excerpt has the query's words close together and in order.
 
     Documents where the plain words also form (nearly) a phrase get the phrase's score on
-    top, as a reader expects for a remembered headline.
+    top, as a reader expects for a remembered headline, and more where they stand side by side.
     """
     terms = [token.text for clause in words for token in ANALYZER(clause.text)]
     if len(terms) < 2:
         return query
-    phrases = Or([Phrase(field, terms, slop=PHRASE_SLOP, boost=boost) for field, boost in PHRASE_BOOSTS.items()])
-    return AndMaybe(query, phrases)
+    near = [Phrase(field, terms, slop=PHRASE_SLOP, boost=boost) for field, boost in PHRASE_BOOSTS.items()]
+    adjacent = [Phrase(field, terms, slop=1, boost=boost) for field, boost in ADJACENT_BOOSTS.items()]
+    return AndMaybe(query, Or(near + adjacent))
 
 
 def stopword_query(parsed: ParsedQuery) -> Query:

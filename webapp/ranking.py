@@ -31,6 +31,11 @@ FIELD_BOOSTS = {"title": 1.5, "excerpt": 1.0, "topics": 1.0, "body": 0.7}
 # one; P@5 of the natural queries did not move.
 PHRASE_BOOSTS = {"title": 2.0, "excerpt": 3.0}
 PHRASE_SLOP = 2
+# More again when they stand side by side, in order: a reader who remembers a piece's words
+# remembers them in sequence, while words a gap apart are as often two thoughts. On the five
+# known-item sets MRR@10 rose on every one (+0.004 to +0.025; 46 queries ranked better, 4 worse
+# of 1,300); P@5 of the natural queries on articles did not move.
+ADJACENT_BOOSTS = {"title": 2.0, "excerpt": 3.0}
 # BM25's length normalisation (B) per field. Titles are all short, and a longer one is rarely
 # less about its words: normalising them less (0.3 instead of 0.75) moved every measured set
 # the same way (known items MRR 0.8983 -> 0.8997, held-out sets 0.8621 -> 0.8633 and

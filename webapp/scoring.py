@@ -8,7 +8,9 @@ score arrays. The answer is the one Whoosh's exhaustive matcher gives (tests/tes
 compares the two), up to the order in which floating-point sums are taken.
 
 A proximity bonus (webapp/query.py) is known exactly (the phrase's words' field scores times
-its boost) once the words are known to stand close enough, which takes their positions.
+its boost) once the words are known to stand close enough, which takes their positions. The
+phrases of one field with the same words and different slops (near, and side by side) are one
+graded bonus: their words' scores and positions are read once.
 Rather than test every candidate, each carries the bonus as an upper bound and is marked
 pending; the search confirms only the few that could reach the page
 (``PendingBonus.settle``), with Whoosh's own span test on the stored positions. Queries of
@@ -139,10 +141,16 @@ def merged_postings(snapshot, segments) -> SegmentPostings | MergedPostings:
 
 @dataclass
 class Bonus:
-    """A proximity phrase that may add ``upper`` to a document's score, if Whoosh confirms it."""
+    """Proximity phrases of one field and words that may add up to ``upper`` to a document's
+    score: each one's share where its words stand within its slop."""
 
-    phrase: Phrase
-    upper: np.ndarray  # dense over the segment; 0 where the phrase cannot match
+    phrases: list[Phrase]  # same field and words; widest slop first
+    upper: np.ndarray  # dense over the segment; the sum of their boosts times the words' scores
+
+    def share(self, stands: list[np.ndarray]) -> np.ndarray:
+        """The part of ``upper`` each document earns, given which phrases stand for it."""
+        earned = sum(phrase.boost * stood for phrase, stood in zip(self.phrases, stands))
+        return earned / sum(phrase.boost for phrase in self.phrases)
 
 
 @dataclass
@@ -281,20 +289,25 @@ class SegmentScorer:
         return kept
 
     def with_bonus(self, query: AndMaybe) -> Scored:
-        """Required side scored here; each optional phrase becomes a Bonus to confirm."""
+        """Required side scored here; the optional phrases become Bonuses to confirm."""
         required = self.evaluate(query.a, top=False)
         phrases = query.b.subqueries if type(query.b) is Or else [query.b]
+        if any(not isinstance(phrase, Phrase) for phrase in phrases) or query.b.boost != 1.0:
+            raise Unsupported("only proximity phrases are optional clauses")
+        graded: dict[tuple, list[Phrase]] = {}
         for phrase in phrases:
-            if not isinstance(phrase, Phrase) or query.b.boost != 1.0:
-                raise Unsupported("only proximity phrases are optional clauses")
-            required.bonuses.append(Bonus(phrase, self.phrase_upper_bound(phrase, required.mask)))
+            graded.setdefault((phrase.fieldname, tuple(phrase.words)), []).append(phrase)
+        for group in graded.values():
+            group.sort(key=lambda phrase: -phrase.slop)
+            boost = sum(phrase.boost for phrase in group)
+            required.bonuses.append(Bonus(group, self.phrase_upper_bound(group[0], required.mask) * boost))
         return required
 
     def phrase_upper_bound(self, phrase: Phrase, within: np.ndarray) -> np.ndarray:
-        """The phrase's boosted score where all its words are in the field and ``within``
-        holds: what Whoosh gives if they also stand close enough (its span matcher scores the
-        intersection of its terms). Worked out on the posting lists themselves: most are
-        short beside the collection."""
+        """The phrase's words' summed scores (unboosted) where all its words are in the field
+        and ``within`` holds: what Whoosh gives, times the boost, if they also stand close
+        enough (its span matcher scores the intersection of its terms). Worked out on the
+        posting lists themselves: most are short beside the collection."""
         docs, total = None, None
         for word in phrase.words:
             word_docs, word_scores = self.term_scores(Term(phrase.fieldname, word))
@@ -305,7 +318,7 @@ class SegmentScorer:
             total = total[mine] + word_scores[theirs]
         inside = within[docs]
         upper = np.zeros(self.size)
-        upper[docs[inside]] = total[inside] * phrase.boost
+        upper[docs[inside]] = total[inside]
         return upper
 
 
@@ -333,7 +346,7 @@ class PendingBonus:
     segments: list  # the snapshot's (leaf searcher, first docnum, arrays, size) per segment
     docs: np.ndarray  # global docnums, aligned with the Matches arrays
     base: np.ndarray  # score without any phrase bonus
-    phrases: list[tuple[Phrase, np.ndarray]]  # per phrase, its upper bound for each matched doc
+    bonuses: list[tuple[Bonus, np.ndarray]]  # per bonus, its upper bound for each matched doc
     pending: np.ndarray  # True where the score is still an upper bound
 
     def settle(self, positions: np.ndarray, scores: np.ndarray) -> None:
@@ -342,29 +355,32 @@ class PendingBonus:
         if not len(positions):
             return
         bonus = np.zeros(len(positions))
-        for phrase, upper in self.phrases:
+        for graded, upper in self.bonuses:
             wanted = positions[upper[positions] > 0]
             if len(wanted):
-                found = confirm_phrase(self.segments, phrase, self.docs[wanted], upper[wanted])
+                found = confirm_bonus(self.segments, graded, self.docs[wanted], upper[wanted])
                 bonus[np.searchsorted(positions, wanted)] += found
         scores[positions] = self.base[positions] + bonus
         self.pending[positions] = False
 
 
-def confirm_phrase(segments, phrase: Phrase, docnums: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """The phrase's score for each of ``docnums`` (0 where its words do not stand close enough)."""
+def confirm_bonus(segments, bonus: Bonus, docnums: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The bonus each of ``docnums`` earns (0 where its words do not stand close enough)."""
     found = np.zeros(len(docnums))
+    widest = bonus.phrases[0]
     for subsearcher, offset, postings, size in segments:
         inside = np.flatnonzero((docnums >= offset) & (docnums < offset + size))
         if not len(inside):
             continue
-        if postings is not None and postings.has_positions(phrase.fieldname):
-            words = [subsearcher.schema[phrase.fieldname].to_bytes(w) for w in phrase.words]
+        if postings is not None and postings.has_positions(widest.fieldname):
+            words = [subsearcher.schema[widest.fieldname].to_bytes(w) for w in widest.words]
             inside = inside[np.argsort(docnums[inside], kind="stable")]
-            stands = phrases_stand(postings, phrase.fieldname, words, docnums[inside] - offset, phrase.slop)
-            found[inside[stands]] = upper[inside[stands]]
+            slops = [phrase.slop for phrase in bonus.phrases]
+            stands = phrases_stand_within(postings, widest.fieldname, words, docnums[inside] - offset, slops)
+            found[inside] = upper[inside] * bonus.share(stands)
         else:
-            found[inside] = whoosh_phrase_scores(subsearcher, phrase, docnums[inside] - offset)
+            found[inside] = sum(whoosh_phrase_scores(subsearcher, phrase, docnums[inside] - offset)
+                                for phrase in bonus.phrases)
     return found
 
 
@@ -372,19 +388,27 @@ def phrases_stand(postings: SegmentPostings, name: str, words: list[bytes], docs
     """Which of ``docs`` (sorted, local) have the words in order, each 1 to ``slop`` positions
     after the one before: the test Whoosh's Phrase makes (SpanNear2, ordered, mindist 1),
     for all candidates at once. tests/test_scoring.py checks it against Whoosh's span code."""
-    ends = None  # (doc, position) keys where the words so far end a chain
+    return phrases_stand_within(postings, name, words, docs, [slop])[0]
+
+
+def phrases_stand_within(postings: SegmentPostings, name: str, words: list[bytes], docs: np.ndarray,
+                         slops: list[int]) -> list[np.ndarray]:
+    """``phrases_stand`` for each of ``slops`` (widest first), reading the positions once."""
+    ends: list[np.ndarray | None] = [None] * len(slops)  # per slop, (doc, position) keys ending a chain
     for word in words:
         found_docs, found_positions = postings.positions_in(name, word, docs)
         keys = (found_docs.astype(np.int64) << 32) + found_positions  # sorted: docs, then positions
-        if ends is not None:
-            follows = np.zeros(len(keys), bool)
-            for gap in range(1, slop + 1):
-                follows |= sorted_contains(ends, keys - gap)
-            keys = keys[follows]
-        ends = keys
-        if not len(ends):
-            return np.zeros(len(docs), bool)
-    return sorted_contains(ends >> 32, docs)
+        for n, slop in enumerate(slops):
+            chained = keys
+            if ends[n] is not None:
+                follows = np.zeros(len(keys), bool)
+                for gap in range(1, slop + 1):
+                    follows |= sorted_contains(ends[n], keys - gap)
+                chained = keys[follows]
+            ends[n] = chained
+        if not len(ends[0]):  # a narrower chain is part of the widest one
+            break
+    return [sorted_contains(chain >> 32, docs) for chain in ends]
 
 
 def slices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -437,9 +461,9 @@ def score_segments(snapshot, query: Query, scored_terms: dict | None = None) -> 
     base = scored.score[docs]
     if not scored.bonuses:
         return docs, base, None
-    per_phrase = [(bonus.phrase, bonus.upper[docs]) for bonus in scored.bonuses]
+    per_bonus = [(bonus, bonus.upper[docs]) for bonus in scored.bonuses]
     scores, pending = base.copy(), np.zeros(len(docs), bool)
-    for _, upper in per_phrase:
+    for _, upper in per_bonus:
         scores += upper
         pending |= upper > 0
-    return docs, scores, PendingBonus(segments, docs, base, per_phrase, pending)
+    return docs, scores, PendingBonus(segments, docs, base, per_bonus, pending)
