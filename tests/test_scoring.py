@@ -92,6 +92,14 @@ def test_a_segment_without_arrays_is_searched_by_whoosh(small_index, monkeypatch
     assert all(postings is not None for _, _, postings, _ in snapshot.segments())
 
 
+def test_proximity_bonuses_without_stored_positions_are_confirmed_by_whoosh(corpus_index, monkeypatch):
+    """Arrays written without word positions: each phrase of a graded bonus is Whoosh's to score."""
+    monkeypatch.setattr(SegmentPostings, "has_positions", lambda self, name: False)
+    snapshot = SearchEngine(corpus_index).snapshot()
+    for text in ("diablo 4 release date", "open beta queue times", "modern look for model-driven apps"):
+        assert_same_as_whoosh(snapshot, text)
+
+
 @pytest.mark.parametrize("text", ["-diablo beta", '"open beta" -diablo', "beta -diablo -4"])
 def test_an_excluded_word_never_appears_in_a_hit(corpus_index, text):
     """Whoosh 2.7.4 let the first candidate through unchecked (webapp/ranking.py fixes it);
@@ -131,10 +139,12 @@ def test_the_vectorised_phrase_test_agrees_with_whoosh_spans(documents, slop):
         "title.pos_indptr": np.array(pos_indptr), "title.positions": np.array([p for w in range(words) for p in arrays[w][2]], np.int32),
     }
     docs = np.arange(len(documents))
-    found = phrases_stand(postings, "title", [str(w).encode() for w in range(words)], docs, slop)
-    expected = [whoosh_span_test([list(documents[d][w]) for w in range(words)], slop)
-                if all(documents[d][w] for w in range(words)) else False for d in docs]
-    assert found.tolist() == expected
+    slops = list(range(slop, 0, -1))  # the near and side-by-side phrases are tested in one pass
+    found = phrases_stand(postings, "title", [str(w).encode() for w in range(words)], docs, slops)
+    for each, stands in zip(slops, found):
+        expected = [whoosh_span_test([list(documents[d][w]) for w in range(words)], each)
+                    if all(documents[d][w] for w in range(words)) else False for d in docs]
+        assert stands.tolist() == expected, each
 
 
 def test_a_parallel_build_searches_like_a_serial_one(corpus_dir, corpus_index, tmp_path, monkeypatch):

@@ -376,7 +376,7 @@ def confirm_bonus(segments, bonus: Bonus, docnums: np.ndarray, upper: np.ndarray
             words = [subsearcher.schema[widest.fieldname].to_bytes(w) for w in widest.words]
             inside = inside[np.argsort(docnums[inside], kind="stable")]
             slops = [phrase.slop for phrase in bonus.phrases]
-            stands = phrases_stand_within(postings, widest.fieldname, words, docnums[inside] - offset, slops)
+            stands = phrases_stand(postings, widest.fieldname, words, docnums[inside] - offset, slops)
             found[inside] = upper[inside] * bonus.share(stands)
         else:
             found[inside] = sum(whoosh_phrase_scores(subsearcher, phrase, docnums[inside] - offset)
@@ -384,16 +384,12 @@ def confirm_bonus(segments, bonus: Bonus, docnums: np.ndarray, upper: np.ndarray
     return found
 
 
-def phrases_stand(postings: SegmentPostings, name: str, words: list[bytes], docs: np.ndarray, slop: int) -> np.ndarray:
-    """Which of ``docs`` (sorted, local) have the words in order, each 1 to ``slop`` positions
-    after the one before: the test Whoosh's Phrase makes (SpanNear2, ordered, mindist 1),
-    for all candidates at once. tests/test_scoring.py checks it against Whoosh's span code."""
-    return phrases_stand_within(postings, name, words, docs, [slop])[0]
-
-
-def phrases_stand_within(postings: SegmentPostings, name: str, words: list[bytes], docs: np.ndarray,
-                         slops: list[int]) -> list[np.ndarray]:
-    """``phrases_stand`` for each of ``slops`` (widest first), reading the positions once."""
+def phrases_stand(postings: SegmentPostings, name: str, words: list[bytes], docs: np.ndarray,
+                  slops: list[int]) -> list[np.ndarray]:
+    """Per slop (widest first), which of ``docs`` (sorted, local) have the words in order, each
+    1 to ``slop`` positions after the one before: the test Whoosh's Phrase makes (SpanNear2,
+    ordered, mindist 1), for all candidates and slops at once, the positions read once.
+    tests/test_scoring.py checks it against Whoosh's span code."""
     ends: list[np.ndarray | None] = [None] * len(slops)  # per slop, (doc, position) keys ending a chain
     for word in words:
         found_docs, found_positions = postings.positions_in(name, word, docs)
