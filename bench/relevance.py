@@ -91,6 +91,8 @@ def mrr_at_10(engine, items: list[dict]) -> float:
 
 
 NATURAL_QUERIES = KNOWN_ITEMS.parent / "natural_queries.json"
+# Judged after every ranking setting was chosen, and not used to choose any: a check on the first set.
+NATURAL_HELD_OUT = KNOWN_ITEMS.parent / "natural_queries_heldout.json"
 
 
 class Fts5Reference:
@@ -123,8 +125,8 @@ class Fts5Reference:
         return [row[0] for row in rows]
 
 
-def load_natural_queries() -> list[dict]:
-    return json.loads(NATURAL_QUERIES.read_text(encoding="utf-8"))
+def load_natural_queries(held_out: bool = False) -> list[dict]:
+    return json.loads((NATURAL_HELD_OUT if held_out else NATURAL_QUERIES).read_text(encoding="utf-8"))
 
 
 def precision_at_5(ids: list[str], judged: dict) -> float:
@@ -213,6 +215,10 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
     p5 = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
     p5_flat = [precision_at_5(newsfinder_top(engine, q["query"], collapse=False), q) for q in natural]
     p5_fts5 = [precision_at_5(fts5.search(q["query"]), q) for q in natural]
+    held_out = load_natural_queries(held_out=True)
+    held_out_p5 = [[precision_at_5(top(q["query"]), q) for q in held_out]
+                   for top in (lambda t: newsfinder_top(engine, t, collapse=False), lambda t: newsfinder_top(engine, t),
+                               fts5.search)]
     build, ix = open_build(index_dir)
     precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
     shown, unjudged = same_story_shown(engine, [q["query"] for q in natural])
@@ -223,6 +229,9 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
         f"pure BM25F {mrr_at_10(SearchEngine(index_dir, quality_weight=0.0), items):.4f}; SQLite FTS5 bm25 {fts5_mrr:.4f}",
         f"natural queries P@5 ({len(natural)} queries): newsfinder {sum(p5) / len(p5):.3f} collapsed, "
         f"{sum(p5_flat) / len(p5_flat):.3f} not collapsed; SQLite FTS5 bm25 {sum(p5_fts5) / len(p5_fts5):.3f}",
+        f"held-out natural queries P@5 ({len(held_out)} queries): newsfinder "
+        + ", ".join(f"{sum(p) / len(p):.3f}" for p in held_out_p5[:2]) + " (not collapsed, collapsed); "
+        f"SQLite FTS5 bm25 {sum(held_out_p5[2]) / len(held_out):.3f}",
         f"story grouping on {len(json.loads(STORY_PAIRS.read_text()))} judged pairs: precision {precision:.3f}, recall {recall:.3f}",
         f"pairs of hits judged reports of one story in the collapsed top 10s: {len(shown)} in "
         f"{len({p['query'] for p in shown})} natural queries, {len(shown_ki)} in {len({p['query'] for p in shown_ki})} "

@@ -25,6 +25,9 @@ def test_query_sets_are_complete():
     assert len(items) == 100 and all(2 <= len(item["query"].split()) <= 4 for item in items)
     natural = load_natural_queries()
     assert len(natural) >= 20 and all(q["relevant"] for q in natural)
+    held_out = load_natural_queries(held_out=True)
+    assert held_out and all(q["relevant"] for q in held_out)
+    assert not {q["query"] for q in natural} & {q["query"] for q in held_out}
 
 
 def test_known_items_are_found_near_the_top(corpus_index):
@@ -38,7 +41,7 @@ def test_every_article_in_a_natural_querys_top_ten_is_judged(corpus_index):
     """P@5 counts an unjudged hit as not relevant; a ranking or grouping change that brings one
     in must come with its judgement."""
     engine = SearchEngine(corpus_index)
-    for q in load_natural_queries():
+    for q in load_natural_queries() + load_natural_queries(held_out=True):
         for collapse in (True, False):
             unjudged = [i for i in newsfinder_top(engine, q["query"], collapse)
                         if i not in q["relevant"] and i not in q["not_relevant"]]
