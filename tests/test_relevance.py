@@ -62,7 +62,7 @@ def test_natural_queries_find_relevant_articles(corpus_index):
     articles = [precision_at_5(newsfinder_top(engine, q["query"], collapse=False), q) for q in natural]
     assert sum(articles) / len(articles) >= 0.95  # measured 0.952 (issue #3's target: 0.95)
     stories = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
-    assert sum(stories) / len(stories) >= 0.91  # measured 0.915 (0.923 before words side by side earned more)
+    assert sum(stories) / len(stories) >= 0.92  # measured 0.923 (0.915 with words side by side before the partial match changed)
 
 
 def test_story_grouping_on_judged_pairs(corpus_index):

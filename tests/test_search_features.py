@@ -79,6 +79,15 @@ def test_words_that_cannot_all_match_are_dropped_and_reported(features):
         ("cookies", "matched"), ("tracking", "matched"), ("zeppelin", "dropped")]
 
 
+def test_a_partial_match_keeps_as_many_words_as_any_article_has(features):
+    # No article has all three words, two have "open" and "beta". Dropping the most common word
+    # first would drop "beta" (as common as "open", and later), then "open", leaving "cookies".
+    body = search(features, q="open beta cookies")
+    assert body["matching"] == "partial" and ids(body) == ["beta", "beta-leak"]
+    assert [(w["text"], w["status"]) for w in body["words"]] == [
+        ("open", "matched"), ("beta", "matched"), ("cookies", "dropped")]
+
+
 def test_the_most_common_word_is_dropped_first(features):
     # "beta" is in two articles, "cookies" in one: without an article having both, keep the rarer.
     body = search(features, q="beta cookies")

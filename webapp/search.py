@@ -257,9 +257,7 @@ def safe_score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
 
 
 def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarray) -> Matches:
-    """Match all positive clauses. If no allowed article has them all, drop the clause that
-    matches the most articles (the least telling one, like "how" or "work" beside "mounts"),
-    one at a time, until something matches: rare words carry what the reader is after."""
+    """Match all positive clauses; if no allowed article has them all, the best partial match."""
     terms: dict = {}
     if parsed.empty:
         docs = np.flatnonzero(snapshot.live)
@@ -268,20 +266,39 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
         query = stopword_query(parsed)
         return Matches(*text_scores(snapshot, query, terms)[:2], query, "all", parsed.word_report([]))
     positive: list[Clause] = [c for c in parsed.clauses if c.positive]
-    active = list(positive)
-    query = parsed.build(active)
+    query = parsed.build(positive)
     docs, scores, pending = text_scores(snapshot, query, terms)
-    if parsed.whole is None and len(active) > 1 and not allowed[docs].any():
-        reach = {id(c): int(allowed[text_scores(snapshot, c.query, terms)[0]].sum()) for c in active}
-        active = [c for c in active if reach[id(c)]] or active[:1]
-        query = parsed.build(active)
+    active, matching = positive, "all"
+    if parsed.whole is None and len(positive) > 1 and not allowed[docs].any():
+        query, active = best_partial_match(snapshot, parsed, positive, allowed, terms)
         docs, scores, pending = text_scores(snapshot, query, terms)
-        while len(active) > 1 and not allowed[docs].any():
-            active.remove(max(active, key=lambda c: (reach[id(c)], positive.index(c))))
-            query = parsed.build(active)
-            docs, scores, pending = text_scores(snapshot, query, terms)
-    matching = "all" if len(active) == len(positive) else "partial"
+        matching = "partial"
     return Matches(docs, scores, query, matching, parsed.word_report(active), pending, terms)
+
+
+def best_partial_match(snapshot, parsed: ParsedQuery, clauses: list[Clause], allowed: np.ndarray,
+                       terms: dict) -> tuple[Query, list[Clause]]:
+    """The query for the set of clauses, as many as any allowed article matches, whose words
+    are the most telling (in the fewest articles; on a tie, the earlier words), and that set.
+
+    Dropping the most common word until something matches can drop more words than it must:
+    no article has all of "how long to reach max level", one has "how long ... max level",
+    while dropping "how", then "long" left "reach max level" and a contest for beta players."""
+    held = np.zeros(snapshot.size, np.int64)  # a bit per clause the article matches
+    reach = []
+    for bit, clause in enumerate(clauses):
+        docs = text_scores(snapshot, clause.query, terms)[0]
+        docs = docs[allowed[docs]]
+        held[docs] |= 1 << bit
+        reach.append(len(docs))
+    counts = sum((held >> bit) & 1 for bit in range(len(clauses)))
+    most = int(counts.max())
+    if most == 0:  # no allowed article has any of the words
+        return parsed.build(clauses[:1]), clauses[:1]
+    best = min(np.unique(held[counts == most]).tolist(),
+               key=lambda kept: (sum(r for bit, r in enumerate(reach) if kept >> bit & 1), kept))
+    chosen = [clause for bit, clause in enumerate(clauses) if best >> bit & 1]
+    return parsed.build(chosen), chosen
 
 
 def text_scores(snapshot, query: Query, scored_terms: dict | None = None) -> tuple[np.ndarray, np.ndarray, PendingBonus | None]:
