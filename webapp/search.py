@@ -295,9 +295,9 @@ def best_partial_match(snapshot, parsed: ParsedQuery, clauses: list[Clause], all
     most = int(counts.max())
     if most == 0:  # no allowed article has any of the words
         return parsed.build(clauses[:1]), clauses[:1]
-    best = min(np.unique(held[counts == most]).tolist(),
-               key=lambda kept: (sum(r for bit, r in enumerate(reach) if kept >> bit & 1), kept))
-    chosen = [clause for bit, clause in enumerate(clauses) if best >> bit & 1]
+    sets = [[bit for bit in range(len(clauses)) if kept >> bit & 1] for kept in np.unique(held[counts == most]).tolist()]
+    best = min(sets, key=lambda bits: (sum(reach[bit] for bit in bits), bits))
+    chosen = [clauses[bit] for bit in best]
     return parsed.build(chosen), chosen
 
 
