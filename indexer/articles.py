@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -24,6 +25,16 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000  # longest excerpt or body kept; real excerpts are a few hundred
 MAX_TOPICS = 50
 MAX_RELATED = 50
+# Sites put the headline of another of their articles inside an excerpt ("... upon its release.
+# NOW READ: Is Diablo 4 crossplay?"). Searched as this article's words, it put a piece on the
+# game's classes first for "diablo 4 crossplay". Such a teaser is cut where its end is plain: at
+# the headline's own ?, ! or full stop, or at the end of the excerpt when at most
+# MAX_TEASER_WORDS follow the marker. A longer run has the article's own text after the
+# headline with nothing to mark where it starts, so it is left as it is.
+TEASER_MARKER = re.compile(r"\b(?:NOW READ|READ MORE|ALSO READ|READ ALSO|SEE ALSO|RELATED|MORE):\s"
+                           r"|(?:^|(?<=[.!?]\s))(?:Related|Read more|Also read|See also):\s")
+HEADLINE_END = re.compile(r"[?!]|(?<!\.)\.(?=\s)")  # a full stop, not an ellipsis or a version's dot
+MAX_TEASER_WORDS = 12
 
 
 class ArticleError(ValueError):
@@ -263,6 +274,21 @@ def as_text(value: Any, limit: int = MAX_TEXT_CHARS) -> str:
     return str(value).strip()[:limit]
 
 
+def without_teasers(excerpt: str) -> str:
+    """The excerpt without other articles' headlines put in it by the site (TEASER_MARKER)."""
+    if ":" not in excerpt:
+        return excerpt
+    text = excerpt
+    for marker in reversed(list(TEASER_MARKER.finditer(excerpt))):
+        rest = excerpt[marker.end():]
+        end = HEADLINE_END.search(rest)
+        if end:
+            text = text[:marker.start()] + " " + text[marker.end() + end.end():]
+        elif len(rest.split()) <= MAX_TEASER_WORDS:
+            text = text[:marker.start()]
+    return " ".join(text.split()) if text != excerpt else excerpt
+
+
 def as_topics(value: Any) -> list[str]:
     if isinstance(value, str):
         value = value.split(",")
@@ -363,7 +389,7 @@ def article_from_front_matter(relative_path: str, data: dict[str, Any], body: st
         id=article_id(relative_path),
         path=relative_path.replace(os.sep, "/"),
         title=title,
-        excerpt=as_text(data.get("excerpt")),
+        excerpt=without_teasers(as_text(data.get("excerpt"))),
         body=body.strip()[:MAX_TEXT_CHARS],
         topics=as_topics(data.get("topics")),
         category=as_text(data.get("category"), 200) or None,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.articles import ArticleError, article_id, iter_article_paths, parse_article
+from indexer.articles import ArticleError, article_id, iter_article_paths, parse_article, without_teasers
 from tests.conftest import PROJECT_DIR, article_fields, write_article
 
 SEED_ID = "000_dd0a1db9d83ee7d8"
@@ -62,6 +62,37 @@ def test_corpus_files_with_dash_runs_in_excerpts_keep_whole_excerpts(corpus_dir)
     article = parse_article(corpus_dir, "2019-11-01-sodapoppin-reacts-to-diablo-4-cinematicannouncement-with-chat.md")
     assert "--------------------------------------------" in article.excerpt
     assert article.excerpt.endswith("...")
+
+
+@pytest.mark.parametrize("excerpt, kept", [
+    # another article's headline, ended by its own question mark, mid-excerpt or first
+    ("Players hope for many classes. NOW READ: Is the game crossplay?", "Players hope for many classes."),
+    ("NOW READ: Is it pay to win? If you have wondered, read on.", "If you have wondered, read on."),
+    # a short teaser cut off by the excerpt's end
+    ("Both games slip. READ MORE: Harassment claims, lawsuits, and sev ...", "Both games slip."),
+    ("And so I had. RELATED: A hands-on look at the beta. Despite being solo, I won.",
+     "And so I had. Despite being solo, I won."),
+    # no end in sight: the article's own words run on after the headline, so nothing is cut
+    ("Related: The Villain Of The Series Yet After being captured by the armies of Hell, Inarius "
+     "sought to end the conflict with his captor, daughter of ...", None),
+    # not teasers: "more:" in running text, a version's dots
+    ("Patch 1.0.2 is out. Nothing more: just fixes.", None),
+])
+def test_other_articles_headlines_are_cut_from_excerpts(excerpt, kept):
+    assert without_teasers(excerpt) == (excerpt if kept is None else kept)
+
+
+def test_a_teaser_headline_does_not_match_for_the_article_it_sits_in(seeds, index_dir):
+    from indexer.build import reindex
+    from webapp.search import SearchEngine, SearchRequest
+
+    write_article(seeds, "classes.md", **article_fields(
+        "How many classes are there?", "Five classes at launch. NOW READ: Is the game crossplay?"))
+    write_article(seeds, "crossplay.md", **article_fields("Is the game crossplay?", "Yes, on every platform."))
+    reindex(seeds, index_dir)
+    hits = SearchEngine(index_dir).search(SearchRequest(q="game crossplay"))["hits"]
+    assert [hit["id"] for hit in hits] == ["crossplay"]
+    assert parse_article(seeds, "classes.md").excerpt == "Five classes at launch."
 
 
 def test_lenient_fields(tmp_path):
