@@ -278,15 +278,23 @@ def without_teasers(excerpt: str) -> str:
     """The excerpt without other articles' headlines put in it by the site (TEASER_MARKER)."""
     if ":" not in excerpt:
         return excerpt
-    text = excerpt
-    for marker in reversed(list(TEASER_MARKER.finditer(excerpt))):
-        rest = excerpt[marker.end():]
-        end = HEADLINE_END.search(rest)
+    markers = list(TEASER_MARKER.finditer(excerpt))
+    kept, last = [], 0
+    for n, marker in enumerate(markers):
+        stop = markers[n + 1].start() if n + 1 < len(markers) else len(excerpt)
+        headline = excerpt[marker.end():stop]
+        end = HEADLINE_END.search(headline)
         if end:
-            text = text[:marker.start()] + " " + text[marker.end() + end.end():]
-        elif len(rest.split()) <= MAX_TEASER_WORDS:
-            text = text[:marker.start()]
-    return " ".join(text.split()) if text != excerpt else excerpt
+            cut_to = marker.end() + end.end()
+        elif stop == len(excerpt) and len(headline.split()) <= MAX_TEASER_WORDS:
+            cut_to = stop
+        else:
+            continue
+        kept.append(excerpt[last:marker.start()])
+        last = cut_to
+    if not kept:
+        return excerpt
+    return " ".join(" ".join(kept + [excerpt[last:]]).split())
 
 
 def as_topics(value: Any) -> list[str]:

@@ -77,6 +77,8 @@ def test_corpus_files_with_dash_runs_in_excerpts_keep_whole_excerpts(corpus_dir)
      "sought to end the conflict with his captor, daughter of ...", None),
     # not teasers: "more:" in running text, a version's dots
     ("Patch 1.0.2 is out. Nothing more: just fixes.", None),
+    # two teasers, each cut to its own headline's end
+    ("Out now. NOW READ: Is it fun? It is. ALSO READ: Best builds so far ...", "Out now. It is."),
 ])
 def test_other_articles_headlines_are_cut_from_excerpts(excerpt, kept):
     assert without_teasers(excerpt) == (excerpt if kept is None else kept)
