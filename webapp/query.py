@@ -29,6 +29,8 @@ FIELD_ALIASES = {"title": "title", "excerpt": "excerpt", "topic": "topics", "top
 TOKEN = re.compile(r'-?(?:[\w.]+:)?"[^"]*"?|\S+')
 OPERATORS = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?:\s|$)|[()]")
 PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
+# "colector's edition": the word before a possessive is spell-checked like a plain word.
+POSSESSIVE = re.compile(r"^([^\W\d_]+)(['’]s)$", re.IGNORECASE)
 ANALYZER = text_analyzer()
 
 
@@ -196,13 +198,17 @@ class QueryParser:
         if any(isinstance(leaf, Every) for leaf in query.leaves()):
             return Clause(token, NullQuery, "stopword")  # a bare * asks for everything: like no query
         clause = Clause(token, query, kind, capped=capped)
+        possessive = POSSESSIVE.match(token)
         if kind == "word" and PLAIN_WORD.match(token):
-            self.correct(clause)
+            self.correct(clause, token)
+        elif kind == "word" and possessive:
+            self.correct(clause, possessive[1], possessive[2])
         return clause
 
-    def correct(self, clause: Clause) -> None:
-        """Unknown words also match their closest known spellings; rare words get a suggestion."""
-        word = clause.text.lower()
+    def correct(self, clause: Clause, word: str, ending: str = "") -> None:
+        """Unknown words also match their closest known spellings; rare words get a suggestion.
+        ``ending``: a possessive 's after the word, kept on the corrected spelling."""
+        word = word.lower()
         maxdist = typo_distance(word)
         if not maxdist:
             return
@@ -216,9 +222,9 @@ class QueryParser:
             closest = [c for c in candidates if c[1] == candidates[0][1]][:3]
             alternatives = [self.parse_word(w) for w, _, _ in closest]
             clause.query = Or([clause.query, *alternatives])
-            clause.corrected = closest[0][0]
+            clause.corrected = closest[0][0] + ending
         elif candidates[0][2] >= 10 * frequency:
-            clause.suggested = candidates[0][0]
+            clause.suggested = candidates[0][0] + ending
 
     def cap_expansions(self, query: Query) -> tuple[Query, bool]:
         """Replace each wildcard by its most frequent expansions (at most MAX_EXPANSIONS)."""
