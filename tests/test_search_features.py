@@ -145,6 +145,15 @@ def test_a_misspelled_word_before_a_possessive_is_corrected_too(features):
     assert body["words"][0] == {"text": "parliment's", "status": "matched", "corrected_to": "parliament's"}
 
 
+def test_a_hyphenated_word_also_finds_it_written_as_one(seeds, index_dir, make_client):
+    write_article(seeds, "joined.md", **article_fields("Preorder bonuses revealed", "What a preorder brings."))
+    write_article(seeds, "hyphen.md", **article_fields("Pre-order bonuses revealed", "What a pre-order brings."))
+    write_article(seeds, "apart.md", **article_fields("Order of the classes", "Pre-release notes."))
+    reindex(seeds, index_dir)
+    body = search(make_client(), q="pre-order", collapse="none")
+    assert sorted(ids(body)) == ["hyphen", "joined"] and body["matching"] == "all"
+
+
 def test_swapped_letters_count_as_one_typo(features):
     assert ids(search(features, q="cookeis")) == ["cookies"]
 

@@ -30,6 +30,8 @@ TOKEN = re.compile(r'-?(?:[\w.]+:)?"[^"]*"?|\S+')
 OPERATORS = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?:\s|$)|[()]")
 PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
 # "colector's edition": the word before a possessive is spell-checked like a plain word.
+# "pre-order" and "e-mail" are also written "preorder" and "email": a hyphenated word matches both.
+HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
 POSSESSIVE = re.compile(r"^([^\W\d_]+)(['’]s)$", re.IGNORECASE)
 ANALYZER = text_analyzer()
 
@@ -192,6 +194,8 @@ class QueryParser:
             query, capped = self.parse_word(token), False
         else:
             query, capped = self.cap_expansions(self.rename_fields(self.parse_text(token)))
+            if HYPHENATED.match(token):
+                query = Or([query, self.parse_word(token.replace("-", ""))])
         kind = "phrase" if '"' in token else "field" if ":" in token else "wildcard" if re.search(r"[*?]", token) else "word"
         if kind != "wildcard" and (query is NullQuery or not any(True for _ in query.iter_all_terms())):
             return Clause(token, NullQuery, "stopword")
