@@ -24,7 +24,7 @@ QUERIES = [
     "open beta queue times", "necromancr", "sorc* build", "title:diablo beta", "topic:power apps copilot",
     "-diablo beta", "provider:ign diablo", "diablo OR dataverse", "diablo AND NOT beta", "the",
     "modern look for model-driven apps", "collector's edition", "4", "(beta ANDNOT diablo) OR sorcerer",
-    "open beta -diablo -queue", "when", "how do", "the who", "pre-order bonus",
+    "open beta -diablo -queue", "when", "how do", "the who", "pre-order bonus", "diablo iv beta",
 ]
 
 

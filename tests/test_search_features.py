@@ -154,6 +154,18 @@ def test_a_hyphenated_word_also_finds_it_written_as_one(seeds, index_dir, make_c
     assert sorted(ids(body)) == ["hyphen", "joined"] and body["matching"] == "all"
 
 
+def test_roman_numerals_and_numbers_find_each_other(seeds, index_dir, make_client):
+    write_article(seeds, "roman.md", **article_fields("Saga IV launches in June", "The studio's fourth game."))
+    write_article(seeds, "digits.md", **article_fields("Saga 4 launch date confirmed", "June it is."))
+    write_article(seeds, "xbox.md", **article_fields("Saga on Xbox Series X", "Runs at 60 frames."))
+    reindex(seeds, index_dir)
+    client = make_client()
+    assert sorted(ids(search(client, q="saga iv", collapse="none"))) == ["digits", "roman"]
+    assert sorted(ids(search(client, q="saga 4", collapse="none"))) == ["digits", "roman"]
+    body = search(client, q="saga 10", collapse="none")  # X stays a letter: no article has "10"
+    assert body["matching"] == "partial" and body["words"][1] == {"text": "10", "status": "dropped"}
+
+
 def test_swapped_letters_count_as_one_typo(features):
     assert ids(search(features, q="cookeis")) == ["cookies"]
 
