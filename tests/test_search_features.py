@@ -166,6 +166,17 @@ def test_roman_numerals_and_numbers_find_each_other(seeds, index_dir, make_clien
     assert body["matching"] == "partial" and body["words"][1] == {"text": "10", "status": "dropped"}
 
 
+def test_vs_between_two_words_is_ignored_but_is_a_word_elsewhere(seeds, index_dir, make_client):
+    for name, title in (("editor", "VS Code extension released"), ("druid1", "Druid guide"),
+                        ("druid2", "Druid skills"), ("barb1", "Barbarian guide"), ("barb2", "Barbarian skills")):
+        write_article(seeds, f"{name}.md", **article_fields(title, "A short note."))
+    reindex(seeds, index_dir)
+    client = make_client()
+    body = search(client, q="druid vs barbarian", collapse="none")
+    assert body["words"][1] == {"text": "vs", "status": "ignored"} and "editor" not in ids(body)
+    assert ids(search(client, q="vs code", collapse="none")) == ["editor"]
+
+
 def test_swapped_letters_count_as_one_typo(features):
     assert ids(search(features, q="cookeis")) == ["cookies"]
 
