@@ -29,7 +29,6 @@ FIELD_ALIASES = {"title": "title", "excerpt": "excerpt", "topic": "topics", "top
 TOKEN = re.compile(r'-?(?:[\w.]+:)?"[^"]*"?|\S+')
 OPERATORS = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?:\s|$)|[()]")
 PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
-# "colector's edition": the word before a possessive is spell-checked like a plain word.
 # "Diablo IV" and "Diablo 4" name one game, Blizzard's own posts use the first, most sites the
 # second: "diablo iv beta" found 36 stories where "diablo 4 beta" finds 280. A number from 2 to 20
 # also matches its Roman numeral and the other way round; 1, 5 and 10 are left out, their numerals
@@ -45,6 +44,7 @@ NUMERAL_TWINS = {**ROMAN_NUMERALS, **{number: numeral for numeral, number in ROM
 CONNECTORS = frozenset({"vs", "vs.", "versus"})
 # "pre-order" and "e-mail" are also written "preorder" and "email": a hyphenated word matches both.
 HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
+# "colector's edition": the word before a possessive is spell-checked like a plain word.
 POSSESSIVE = re.compile(r"^([^\W\d_]+)(['’]s)$", re.IGNORECASE)
 ANALYZER = text_analyzer()
 
@@ -214,7 +214,7 @@ class QueryParser:
                 query = Or([query, self.parse_word(token.replace("-", ""))])
         twin = NUMERAL_TWINS.get(token.lower())
         if twin:
-            query = Or([query, self.parse_text(twin)])
+            query = Or([query, self.parse_word(twin)])
         kind = "phrase" if '"' in token else "field" if ":" in token else "wildcard" if re.search(r"[*?]", token) else "word"
         if kind != "wildcard" and (query is NullQuery or not any(True for _ in query.iter_all_terms())):
             return Clause(token, NullQuery, "stopword")
