@@ -15,7 +15,8 @@ from conftest import article_fields, write_article
 from indexer.build import reindex
 from indexer.layout import current_build
 from indexer.postings import SUFFIX
-from webapp.scoring import SegmentPostings, Unsupported, phrases_stand, score_segments
+from indexer.postings import SegmentPostings
+from webapp.scoring import Unsupported, phrases_stand, score_segments
 from webapp.query import stopword_query
 from webapp.search import SearchEngine, SearchRequest, safe_score_all
 

@@ -128,9 +128,7 @@ class SearchEngine:
     def _open(self) -> IndexSnapshot:
         build, ix = open_build(self.index_dir)
         self._checked = time.monotonic()
-        snapshot = IndexSnapshot(ix.searcher(weighting=text_weighting()), build)
-        snapshot.parser = QueryParser(snapshot)  # built once per index generation, not per query
-        return snapshot
+        return IndexSnapshot.open(ix, build)
 
     def searcher(self):
         return self.snapshot().searcher
