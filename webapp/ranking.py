@@ -13,6 +13,8 @@ collection, so an archive keeps a meaningful order however old it is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from whoosh.matching import binary
 from whoosh.scoring import BM25F
@@ -57,6 +59,36 @@ def story_factor(stories: np.ndarray) -> np.ndarray:
     1.07 for two, 1.24 for eleven."""
     reports = np.bincount(stories)[stories]
     return 1.0 + STORY_WEIGHT * np.log(reports)
+
+
+@dataclass
+class Factors:
+    """Per matching article, what multiplies its text score in the formula above."""
+
+    quality: np.ndarray
+    recency: np.ndarray
+    story: np.ndarray
+
+    @classmethod
+    def of(cls, snapshot, docs: np.ndarray, quality_weight: float, quality_cap: int, half_life: float | None,
+           collapse: bool) -> Factors:
+        return cls(quality_factor(snapshot.quality[docs], quality_weight, quality_cap),
+                   recency_factor(snapshot.published[docs], snapshot.newest, half_life),
+                   story_factor(snapshot.story[docs]) if collapse else np.ones(len(docs)))
+
+    @property
+    def product(self) -> np.ndarray:
+        return self.quality * self.recency * self.story
+
+    def scores(self, text: np.ndarray) -> np.ndarray:
+        """Final scores, multiplied in the formula's order (as ``explain`` shows them)."""
+        return text * self.quality * self.recency * self.story
+
+
+def display_sort(sort: str, matching: str) -> str:
+    """The order a search is listed in: without words to match, relevance means nothing and
+    the newest come first."""
+    return sort if matching != "none" or sort != "relevance" else "date"
 
 
 def order_hits(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:
