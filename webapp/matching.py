@@ -10,6 +10,7 @@ from whoosh.query import NullQuery, Query, QueryError
 
 from webapp.query import Clause, ParsedQuery, stopword_query
 from webapp.scoring import PendingBonus, Unsupported, score_segments
+from webapp.snapshot import IndexSnapshot
 
 
 @dataclass
