@@ -206,7 +206,7 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
     """Every relevance figure, newsfinder beside SQLite FTS5 where it applies."""
     from indexer.layout import open_build
     from indexer.stories import read_stories
-    from webapp.search import SearchEngine
+    from webapp.engine import SearchEngine
 
     engine = SearchEngine(index_dir)
     fts5 = Fts5Reference(corpus)
@@ -253,7 +253,7 @@ def main() -> None:
         KNOWN_ITEMS.write_text(json.dumps(items, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {len(items)} known-item queries to {KNOWN_ITEMS}")
         return
-    from webapp.search import SearchEngine
+    from webapp.engine import SearchEngine
 
     with tempfile.TemporaryDirectory() as index_dir:
         reindex(args.corpus, Path(index_dir))

@@ -1,9 +1,10 @@
-"""NumPy copies of each Whoosh segment's postings, written once per segment at index time.
+"""The posting arrays: NumPy copies of each Whoosh segment's postings, their writer and reader.
 
 Whoosh answers a query by walking postings in Python, about a microsecond per posting, so
 a word found in most of 100,000 articles costs a tenth of a second per field. The same
 postings as flat arrays (document numbers, term frequencies, field lengths) let a search
-score whole posting lists with a few vectorised operations (webapp/scoring.py). Titles and
+score whole posting lists with a few vectorised operations (webapp/scoring.py reads them
+through SegmentPostings and MergedPostings, below). Titles and
 excerpts also keep each posting's word positions, to confirm proximity bonuses.
 
 Whoosh stays the index of record. A file is named after its segment
@@ -27,14 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.schema import TEXT_FIELDS
+from indexer.schema import PHRASE_BOOSTS, SEARCHED_FIELDS, TEXT_FIELDS, WORDS_FIELD
 
-# provider: is searched by prefix queries too; "words" answers queries made only of stop words
-# ("when", "how"), whose every article Whoosh would otherwise walk one by one.
-FIELDS = TEXT_FIELDS + ("provider", "words")
+# Every searched field, prefix-only ones (provider:) included; the words field answers queries
+# made only of stop words ("when", "how"), whose every article Whoosh would otherwise walk one
+# by one.
+FIELDS = TEXT_FIELDS + tuple(f.name for f in SEARCHED_FIELDS if not f.default) + (WORDS_FIELD,)
 # Word positions are kept where the search gives proximity bonuses, so a bonus can be
-# confirmed without walking Whoosh's span matchers (webapp/ranking.py PHRASE_BOOSTS).
-POSITION_FIELDS = ("title", "excerpt")
+# confirmed without walking Whoosh's span matchers.
+POSITION_FIELDS = tuple(PHRASE_BOOSTS)
 SUFFIX = ".nfpostings"
 DECODED_KEPT = 200_000  # distinct encoded position lists remembered while writing
 MAGIC = b"NFPOST4\n"  # bumped whenever the arrays change; an older file is written anew
@@ -146,7 +148,7 @@ def compact(values: np.ndarray) -> np.ndarray:
     """The narrowest unsigned integer type that holds every value (term frequencies are
     mostly 1-3, positions within an excerpt below 256): the arrays a search touches are a
     worker's largest share of resident memory. Fractional weights stay 32-bit floats.
-    Readers widen before any arithmetic (webapp/scoring.py), so no sum can wrap around."""
+    Readers widen before any arithmetic (SegmentPostings.positions_in), so no sum can wrap around."""
     if values.dtype.kind == "f" and not np.array_equal(values, np.floor(values)):
         return values.astype(np.float32)
     if len(values) and values.min() < 0:
@@ -230,3 +232,114 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
             mapped = np.memmap(path, dtype=spec["dtype"], mode="r", offset=start + spec["offset"], shape=shape)
             arrays[name] = np.asarray(mapped)  # a plain view: memmap's own slicing costs microseconds
     return arrays
+
+
+class SegmentPostings:
+    """One segment's posting arrays, with a term -> row lookup per field."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+        self.norms: dict[tuple, np.ndarray] = {}  # per field and statistics, see length_norms
+        self.idfs: dict[tuple, float] = {}
+        self.rows: dict[str, dict[bytes, int]] = {}
+        for name in FIELDS:
+            if f"{name}.indptr" not in arrays:
+                continue
+            blob = bytes(arrays[f"{name}.terms"])
+            offsets = arrays[f"{name}.term_offsets"].tolist()
+            self.rows[name] = {blob[offsets[i]:offsets[i + 1]]: i for i in range(len(offsets) - 1)}
+
+    @classmethod
+    def load(cls, build_dir, segment) -> SegmentPostings | None:
+        path = postings_path(build_dir, segment)
+        try:
+            return cls(read_arrays(path))
+        except (OSError, ValueError):
+            return None  # not written yet (or unreadable): this segment is scored by Whoosh
+
+    def term(self, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        row = self.rows[name].get(text)
+        if row is None:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        start, end = self.arrays[f"{name}.indptr"][row : row + 2]
+        return self.arrays[f"{name}.docs"][start:end], self.arrays[f"{name}.freqs"][start:end]
+
+    def lengths(self, name: str) -> np.ndarray:
+        return self.arrays[f"{name}.lengths"]
+
+    def doc_frequency(self, name: str, text: bytes) -> int:
+        """Postings of the term, deleted documents included: Whoosh's document frequency."""
+        row = self.rows[name].get(text)
+        return 0 if row is None else int(self.arrays[f"{name}.indptr"][row + 1]) - int(self.arrays[f"{name}.indptr"][row])
+
+    def has_positions(self, name: str) -> bool:
+        return f"{name}.positions" in self.arrays
+
+    def positions_in(self, name: str, text: bytes, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) pairs of the term in the field of each of ``docs`` (sorted)."""
+        row = self.rows[name].get(text)
+        if row is None or not len(docs):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        start, end = self.arrays[f"{name}.indptr"][row : row + 2]
+        term_docs = self.arrays[f"{name}.docs"][start:end]
+        has, at = sorted_lookup(term_docs, docs)
+        postings = start + at[has]
+        # Widened first: the file keeps the narrowest type (indexer/postings.py compact).
+        first = self.arrays[f"{name}.pos_indptr"][postings].astype(np.int64)
+        counts = self.arrays[f"{name}.pos_indptr"][postings + 1].astype(np.int64) - first
+        return np.repeat(docs[has], counts), self.arrays[f"{name}.positions"][slices(first, counts)].astype(np.int64)
+
+
+class MergedPostings:
+    """All segments' arrays seen as one, with global document numbers.
+
+    A search pays Python overhead per term and per segment; an index updated a few times
+    has small segments beside big ones, and each cost as much as a big one. Merged, every
+    term is scored once over the whole collection (same statistics, same arithmetic).
+    Positions stay with the segments: phrases are confirmed segment by segment."""
+
+    def __init__(self, parts: list[tuple[SegmentPostings, int]]):
+        self.parts = parts
+        self.norms: dict[tuple, np.ndarray] = {}
+        self.idfs: dict[tuple, float] = {}
+        self.rows = {name: True for name in FIELDS if all(name in p.rows for p, _ in parts)}
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def term(self, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        found = [(docs, freqs, offset) for postings, offset in self.parts
+                 for docs, freqs in [postings.term(name, text)] if len(docs)]
+        if len(found) == 1:
+            docs, freqs, offset = found[0]
+            return (docs + offset if offset else docs), freqs
+        if not found:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        return (np.concatenate([docs.astype(np.int64) + offset for docs, _, offset in found]),
+                np.concatenate([freqs for _, freqs, _ in found]))
+
+    def doc_frequency(self, name: str, text: bytes) -> int:
+        return sum(postings.doc_frequency(name, text) for postings, _ in self.parts)
+
+    def lengths(self, name: str) -> np.ndarray:
+        if name not in self._lengths:
+            self._lengths[name] = np.concatenate([p.lengths(name) for p, _ in self.parts])
+        return self._lengths[name]
+
+
+def merged_view(segments: list[SegmentPostings], offsets: list[int]) -> SegmentPostings | MergedPostings:
+    """One segment's arrays as they are, several seen as one."""
+    if len(segments) == 1:
+        return segments[0]
+    return MergedPostings(list(zip(segments, offsets)))
+
+
+def slices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The indexes of the slices [start, start + count) one after another (CSR rows)."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+
+
+def sorted_lookup(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per needle, whether the sorted ``haystack`` holds it, and where it is (or would be)."""
+    at = np.searchsorted(haystack, needles)
+    found = at < len(haystack)
+    found[found] = haystack[at[found]] == needles[found]
+    return found, at

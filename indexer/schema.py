@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,40 @@ from indexer.columns import column_numbers
 # another version is rebuilt instead of being read wrongly.
 SCHEMA_VERSION = 5
 
-TEXT_FIELDS = ("title", "excerpt", "topics", "body")
+
+
+@dataclass(frozen=True)
+class SearchedField:
+    """A text field readers search: the prefixes they may type for it and how a match counts."""
+
+    name: str
+    prefixes: tuple[str, ...]  # what a reader types before a colon to search only this field
+    boost: float = 1.0  # query-time weight of a match in this field
+    default: bool = True  # searched by a query without a prefix
+    # Bonus when the query's words stand (nearly) together in the field; its posting arrays
+    # then keep word positions, to confirm the bonus (indexer/postings.py).
+    phrase_boost: float = 0.0
+    length_b: float | None = None  # BM25 length normalisation, when not Whoosh's default
+
+
+# Every searched field, once: the schema, the query parser, the posting arrays and the scoring
+# read them from here. The title says what an article is about most precisely, so it counts
+# most; titles are all short and a longer one is rarely less about its words, so their length
+# is normalised less. A phrase in the excerpt counts more than one in the title: excerpts are
+# where readers remember whole sentences from.
+SEARCHED_FIELDS = (
+    SearchedField("title", ("title",), boost=1.5, phrase_boost=2.0, length_b=0.3),
+    SearchedField("excerpt", ("excerpt",), phrase_boost=3.0),
+    SearchedField("topics", ("topic", "topics")),
+    SearchedField("provider", ("provider",), default=False),
+    SearchedField("body", ("body",), boost=0.7),
+)
+TEXT_FIELDS = tuple(f.name for f in SEARCHED_FIELDS if f.default)
+FIELD_BOOSTS = {f.name: f.boost for f in SEARCHED_FIELDS if f.default}
+PHRASE_BOOSTS = {f.name: f.phrase_boost for f in SEARCHED_FIELDS if f.phrase_boost}
+LENGTH_NORMALISATION = {f"{f.name}_B": f.length_b for f in SEARCHED_FIELDS if f.length_b is not None}
+FIELD_PREFIXES = {prefix: f.name for f in SEARCHED_FIELDS for prefix in f.prefixes}
+WORDS_FIELD = "words"  # unstemmed words of title, excerpt and topics (word_analyzer)
 # A missing quality earns no quality bonus, the same as a quality of 0 (payload keeps None).
 NO_QUALITY = 0
 
@@ -52,10 +86,7 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         fingerprint=ID(sortable=True),
-        title=TEXT(analyzer=stemmed, phrase=True),
-        excerpt=TEXT(analyzer=stemmed, phrase=True),
-        topics=TEXT(analyzer=stemmed, phrase=True),
-        body=TEXT(analyzer=stemmed, phrase=True),
+        **{name: TEXT(analyzer=stemmed, phrase=True) for name in TEXT_FIELDS},
         provider=TEXT(analyzer=word_analyzer(), phrase=True),
         # Never searched as a phrase: frequencies without positions (a third of all postings).
         words=TEXT(analyzer=word_analyzer(), phrase=False),

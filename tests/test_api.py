@@ -113,7 +113,8 @@ def test_secured_field_is_never_served(corpus_client):
 
 
 def test_the_api_sends_the_engines_answer_and_then_its_cached_text(small_index, make_client):
-    from webapp.search import SearchEngine, SearchRequest
+    from webapp.engine import SearchEngine
+    from webapp.search import SearchRequest
 
     client = make_client()
     first = client.get("/api/search?q=open+beta&explain=true")

@@ -86,7 +86,8 @@ def test_other_articles_headlines_are_cut_from_excerpts(excerpt, kept):
 
 def test_a_teaser_headline_does_not_match_for_the_article_it_sits_in(seeds, index_dir):
     from indexer.build import reindex
-    from webapp.search import SearchEngine, SearchRequest
+    from webapp.engine import SearchEngine
+    from webapp.search import SearchRequest
 
     write_article(seeds, "classes.md", **article_fields(
         "How many classes are there?", "Five classes at launch. NOW READ: Is the game crossplay?"))

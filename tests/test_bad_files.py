@@ -14,7 +14,8 @@ from indexer.articles import ArticleError, parse_article
 from indexer.build import reindex
 from tests.conftest import article_fields, write_article
 from webapp.cli import main
-from webapp.search import SearchEngine, SearchRequest
+from webapp.engine import SearchEngine
+from webapp.search import SearchRequest
 
 BILLION_LAUGHS = "---\ntitle: lol\n" + "\n".join(
     ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]

@@ -9,7 +9,8 @@ from indexer.build import reindex
 from tests.conftest import article_fields, write_article
 from webapp.query import QueryParser
 from webapp.ranking import DEFAULT_QUALITY_WEIGHT, quality_factor, story_factor
-from webapp.search import SearchEngine, SearchRequest
+from webapp.engine import SearchEngine
+from webapp.search import SearchRequest
 
 
 def ranked_ids(index_dir, q, **engine_options):

@@ -11,7 +11,8 @@ from indexer.build import IndexerError, ReindexLocked, reindex
 from indexer.layout import current_build, read_meta
 from indexer.schema import SCHEMA_VERSION
 from tests.conftest import article_fields, lock_held_elsewhere, write_article
-from webapp.search import SearchEngine, SearchRequest
+from webapp.engine import SearchEngine
+from webapp.search import SearchRequest
 
 
 def titles(index_dir, q):
@@ -157,7 +158,7 @@ def test_whole_corpus_indexes_with_none_rejected(corpus_dir, tmp_path):
 def test_repeated_queries_come_from_a_cache_that_a_reindex_invalidates(small_index, small_collection):
     import time
 
-    from webapp.search import REFRESH_INTERVAL
+    from webapp.engine import REFRESH_INTERVAL
 
     engine = SearchEngine(small_index)
     first = engine.search(SearchRequest(q="privacy"))

@@ -17,7 +17,8 @@ from bench.relevance import (
 )
 from indexer.layout import open_build
 from indexer.stories import read_stories
-from webapp.search import SearchEngine, SearchRequest
+from webapp.engine import SearchEngine
+from webapp.search import SearchRequest
 
 
 def test_query_sets_are_complete():

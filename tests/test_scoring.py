@@ -14,10 +14,12 @@ from whoosh.query.spans import Span, SpanNear2
 from conftest import article_fields, write_article
 from indexer.build import reindex
 from indexer.layout import current_build
-from indexer.postings import SUFFIX
-from webapp.scoring import SegmentPostings, Unsupported, phrases_stand, score_segments
+from indexer.postings import SUFFIX, SegmentPostings
+from webapp.scoring import Unsupported, phrases_stand, score_segments
 from webapp.query import stopword_query
-from webapp.search import SearchEngine, SearchRequest, safe_score_all
+from webapp.engine import SearchEngine
+from webapp.matching import safe_score_all
+from webapp.search import SearchRequest
 
 QUERIES = [
     "diablo 4 release date", "how do mounts work", "best sorcerer build", "power apps data leak",

@@ -230,7 +230,7 @@ def test_a_facets_own_filter_does_not_hide_its_other_values(features):
 
 
 def test_facet_values_follow_updates_and_deletions_across_segments(seeds, index_dir):
-    from webapp.search import SearchEngine
+    from webapp.engine import SearchEngine
 
     for number in range(6):
         write_article(seeds, f"a{number}.md", **article_fields(
@@ -420,7 +420,7 @@ def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_di
     from whoosh import highlight
 
     from indexer.articles import iter_article_paths, parse_article
-    from webapp.search import SearchEngine
+    from webapp.engine import SearchEngine
     from webapp.snippets import ANALYZER, MarkFormatter, mark_whole, merge_adjacent_marks
 
     snapshot = SearchEngine(corpus_index).snapshot()
@@ -464,7 +464,7 @@ def test_plain_words_are_parsed_as_whooshs_parser_parses_them(corpus_index):
     """The parser's shortcut for plain words must build the very query Whoosh's parser
     builds, for every word of the corpus (stop words, stems, accents, capitals)."""
     from webapp.query import PLAIN_WORD
-    from webapp.search import SearchEngine
+    from webapp.engine import SearchEngine
 
     parser = SearchEngine(corpus_index).snapshot().parser
     words = [w for w in parser.snapshot.vocabulary.words if PLAIN_WORD.match(w)]

@@ -12,7 +12,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def __getattr__(name: str):
-    if name in ("create_app", "config_from_environment", "safe_link", "DEFAULTS"):
+    if name in ("create_app", "config_from_environment", "DEFAULTS"):
         from webapp import app
 
         return getattr(app, name)

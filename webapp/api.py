@@ -5,15 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from webapp.articles import article_details
+from webapp.extension import engine
 from webapp.openapi import openapi_document
 from webapp.params import BadParameter, choice_param, int_param, search_request, text_param
 from webapp.suggest import MAX_SUGGESTIONS, suggest
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def engine():
-    return current_app.extensions["newsfinder.engine"]
 
 
 def json_error(status: int, code: str, message: str, parameter: str | None = None):

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer.build import IndexerError
 from webapp import PROJECT_DIR, security
+from webapp.extension import install_engine
+from webapp.links import safe_link
 from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT
-from webapp.search import SearchEngine
 
 DEFAULTS = {
     "INDEX_DIR": str(PROJECT_DIR / "index_data"),
@@ -46,9 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_from_environment())
     app.config.update(config or {})
     check_config(app.config)
-    app.extensions["newsfinder.engine"] = SearchEngine(
-        Path(app.config["INDEX_DIR"]), app.config["QUALITY_WEIGHT"], app.config["QUALITY_CAP"]
-    )
+    install_engine(app)
     from webapp import api, feeds, pages
 
     app.register_blueprint(api.bp)
@@ -68,17 +65,6 @@ def check_config(config) -> None:
         raise ValueError(f"QUALITY_WEIGHT must be at least 0 and below 1, got {weight}")
     if config["QUALITY_CAP"] < 1:
         raise ValueError(f"QUALITY_CAP must be at least 1, got {config['QUALITY_CAP']}")
-
-
-def safe_link(url: str | None) -> str | None:
-    """Only http(s) URLs become links; javascript:, data: and the like are dropped."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url.strip() if scheme in ("http", "https") else None
 
 
 def wants_json() -> bool:

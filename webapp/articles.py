@@ -8,9 +8,11 @@ import math
 import numpy as np
 from whoosh.query import Or, Term
 
+from webapp.collapse import collapse_stories
+from webapp.matching import safe_score_all
 from webapp.query import ANALYZER
 from webapp.ranking import DEFAULT_QUALITY_WEIGHT, quality_factor
-from webapp.search import collapse_stories, report_json, safe_score_all
+from webapp.results import report_json
 
 MORE_LIKE_THIS = 5
 KEY_TERMS = 8

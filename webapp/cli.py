@@ -261,7 +261,8 @@ def search_command(query, index, page, per_page, as_json):
       newsfinder search "facial recognition ban"
       newsfinder search "diablo beta" --per-page 5 --json
     """
-    from webapp.search import SearchEngine, SearchRequest
+    from webapp.engine import SearchEngine
+    from webapp.search import SearchRequest
 
     try:
         response = SearchEngine(index).search(SearchRequest(q=query, page=page, per_page=per_page))

@@ -7,9 +7,10 @@ import datetime as dt
 from urllib.parse import quote, urlencode
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from webapp.app import safe_link
+from webapp.extension import engine
+from webapp.links import safe_link
 from webapp.params import BadParameter, search_request
 
 bp = Blueprint("feeds", __name__)
@@ -56,7 +57,7 @@ def atom_feed():
         search = search_request(args)
     except BadParameter as exc:
         return Response(f"{exc.message}\n", status=400, content_type="text/plain; charset=utf-8")
-    results = current_app.extensions["newsfinder.engine"].search(search)
+    results = engine().search(search)
     return xml_response(feed_element(search.q, results), "application/atom+xml")
 
 

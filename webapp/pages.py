@@ -8,16 +8,13 @@ from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from webapp.articles import article_details
+from webapp.extension import engine
 from webapp.params import MAX_PAGE, BadParameter, search_request
 
 bp = Blueprint("pages", __name__)
 
 # Parameters that describe a search; everything else in the query string is dropped from links.
 SEARCH_PARAMS = ("q", "topic", "provider", "type", "from", "to", "min_quality", "sort", "collapse", "half_life", "per_page")
-
-
-def engine():
-    return current_app.extensions["newsfinder.engine"]
 
 
 def search_url(args: MultiDict, **changes) -> str:

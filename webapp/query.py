@@ -16,16 +16,13 @@ from whoosh import qparser
 from whoosh.fields import Schema
 from whoosh.query import And, AndMaybe, AndNot, Every, NullQuery, Or, Phrase, Prefix, Query, Term, Wildcard
 
-from indexer.schema import TEXT_FIELDS, text_analyzer
-from webapp.ranking import ADJACENT_BOOSTS, FIELD_BOOSTS, PHRASE_BOOSTS, PHRASE_SLOP
+from indexer.schema import FIELD_BOOSTS, FIELD_PREFIXES, PHRASE_BOOSTS, TEXT_FIELDS, WORDS_FIELD, text_analyzer
+from webapp.ranking import ADJACENT_BOOSTS, PHRASE_SLOP
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 32
 MAX_EXPANSIONS = 50
 CLAUSE_CACHE = 10_000
-# Field prefixes readers may use, and the index field each one searches.
-FIELD_ALIASES = {"title": "title", "excerpt": "excerpt", "topic": "topics", "topics": "topics",
-                 "provider": "provider", "body": "body"}
 TOKEN = re.compile(r'-?(?:[\w.]+:)?"[^"]*"?|\S+')
 OPERATORS = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?:\s|$)|[()]")
 PLAIN_WORD = re.compile(r"^[^\W\d_]+$")
@@ -136,7 +133,7 @@ class ParsedQuery:
 def search_schema(schema: Schema) -> Schema:
     """The fields a reader may search, under the names they may use as prefixes."""
     fields = Schema()
-    for alias, name in FIELD_ALIASES.items():
+    for alias, name in FIELD_PREFIXES.items():
         fields.add(alias, schema[name])
     return fields
 
@@ -204,7 +201,7 @@ class QueryParser:
             inner = self.clause(token[1:])
             return Clause(token, inner.query, "stopword" if inner.kind == "stopword" else "exclude")
         prefix, colon, value = token.partition(":")
-        if colon and value and prefix.lower() not in FIELD_ALIASES and '"' not in prefix:
+        if colon and value and prefix.lower() not in FIELD_PREFIXES and '"' not in prefix:
             token = value  # not a field readers can search: look for the value as text
         if PLAIN_WORD.match(token):
             query, capped = self.parse_word(token), False
@@ -272,9 +269,9 @@ class QueryParser:
         def rename(node: Query) -> Query:
             if node.is_leaf():
                 name = getattr(node, "fieldname", None)
-                if name in FIELD_ALIASES and FIELD_ALIASES[name] != name:
+                if name in FIELD_PREFIXES and FIELD_PREFIXES[name] != name:
                     node = node.copy()
-                    node.fieldname = FIELD_ALIASES[name]
+                    node.fieldname = FIELD_PREFIXES[name]
                 return node
             return node.apply(rename)
 
@@ -299,4 +296,4 @@ def stopword_query(parsed: ParsedQuery) -> Query:
     """For a query made only of stop words, search the unstemmed vocabulary field."""
     words = [token.lower() for clause in parsed.clauses if clause.kind == "stopword"
              for token in re.findall(r"\w+", clause.text)]
-    return And([Term("words", w) for w in words]) if words else NullQuery
+    return And([Term(WORDS_FIELD, w) for w in words]) if words else NullQuery

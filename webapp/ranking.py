@@ -13,9 +13,13 @@ collection, so an archive keeps a meaningful order however old it is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from whoosh.matching import binary
 from whoosh.scoring import BM25F
+
+from indexer.schema import LENGTH_NORMALISATION, PHRASE_BOOSTS
 
 DEFAULT_QUALITY_WEIGHT = 0.2
 DEFAULT_QUALITY_CAP = 150
@@ -23,25 +27,12 @@ RECENCY_WEIGHT = 0.5
 # Several outlets reporting a story that matches is evidence the story is what the reader is
 # after (25 natural queries: P@5 0.915 -> 0.923; story known-item MRR 0.924 -> 0.934).
 STORY_WEIGHT = 0.1
-# Query-time boosts per field: the title says what an article is about most precisely.
-FIELD_BOOSTS = {"title": 1.5, "excerpt": 1.0, "topics": 1.0, "body": 0.7}
-# Extra score when the words of a plain query stand (nearly) together in a field. A phrase in
-# the excerpt counts 3 times (2 before): on five known-item sets drawn from excerpts, MRR@10 rose
-# on the four never used to tune (+0.004 to +0.022, 1,000 queries) and fell 0.005 on the kept
-# one; P@5 of the natural queries did not move.
-PHRASE_BOOSTS = {"title": 2.0, "excerpt": 3.0}
+# A field's proximity bonus (indexer/schema.py SEARCHED_FIELDS) when the query's words stand
+# at most this far apart, in order.
 PHRASE_SLOP = 2
-# As much again when they stand side by side, in order: a reader who remembers a piece's words
-# remembers them in sequence, while words a gap apart are as often two thoughts. On the five
-# known-item sets MRR@10 rose on every one (+0.004 to +0.025; 46 of 1,100 queries ranked better,
-# 4 worse); P@5 of the natural queries on articles did not move, on stories it fell 0.923 -> 0.915.
+# As much again when they stand side by side: a reader who remembers a piece's words remembers
+# them in sequence, while words a gap apart are as often two thoughts.
 ADJACENT_BOOSTS = dict(PHRASE_BOOSTS)
-# BM25's length normalisation (B) per field. Titles are all short, and a longer one is rarely
-# less about its words: normalising them less (0.3 instead of 0.75) moved every measured set
-# the same way (known items MRR 0.8983 -> 0.8997, held-out sets 0.8621 -> 0.8633 and
-# 0.8628 -> 0.8650, natural P@5 collapsed 0.923 -> 0.931), where B = 0.5 or 0.9 for every
-# field traded one set for another.
-LENGTH_NORMALISATION = {"title_B": 0.3}
 SORTS = ("relevance", "date", "quality")
 
 
@@ -68,6 +59,36 @@ def story_factor(stories: np.ndarray) -> np.ndarray:
     1.07 for two, 1.24 for eleven."""
     reports = np.bincount(stories)[stories]
     return 1.0 + STORY_WEIGHT * np.log(reports)
+
+
+@dataclass
+class Factors:
+    """Per matching article, what multiplies its text score in the formula above."""
+
+    quality: np.ndarray
+    recency: np.ndarray
+    story: np.ndarray
+
+    @classmethod
+    def of(cls, snapshot, docs: np.ndarray, quality_weight: float, quality_cap: int, half_life: float | None,
+           collapse: bool) -> Factors:
+        return cls(quality_factor(snapshot.quality[docs], quality_weight, quality_cap),
+                   recency_factor(snapshot.published[docs], snapshot.newest, half_life),
+                   story_factor(snapshot.story[docs]) if collapse else np.ones(len(docs)))
+
+    @property
+    def product(self) -> np.ndarray:
+        return self.quality * self.recency * self.story
+
+    def scores(self, text: np.ndarray) -> np.ndarray:
+        """Final scores, multiplied in the formula's order (as ``explain`` shows them)."""
+        return text * self.quality * self.recency * self.story
+
+
+def display_sort(sort: str, matching: str) -> str:
+    """The order a search is listed in: without words to match, relevance means nothing and
+    the newest come first."""
+    return sort if matching != "none" or sort != "relevance" else "date"
 
 
 def order_hits(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:

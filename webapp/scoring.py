@@ -27,116 +27,11 @@ import numpy as np
 from whoosh import scoring as whoosh_scoring
 from whoosh.query import And, AndMaybe, AndNot, Not, NullQuery, Or, Phrase, Query, Term
 
-from indexer.postings import FIELDS, postings_path, read_arrays
+from indexer.postings import SegmentPostings, sorted_lookup
 
 
 class Unsupported(Exception):
     """The query has a shape the arrays cannot answer exactly; Whoosh scores it."""
-
-
-class SegmentPostings:
-    """One segment's posting arrays, with a term -> row lookup per field."""
-
-    def __init__(self, arrays: dict[str, np.ndarray]):
-        self.arrays = arrays
-        self.norms: dict[tuple, np.ndarray] = {}  # per field and statistics, see length_norms
-        self.idfs: dict[tuple, float] = {}
-        self.rows: dict[str, dict[bytes, int]] = {}
-        for name in FIELDS:
-            if f"{name}.indptr" not in arrays:
-                continue
-            blob = bytes(arrays[f"{name}.terms"])
-            offsets = arrays[f"{name}.term_offsets"].tolist()
-            self.rows[name] = {blob[offsets[i]:offsets[i + 1]]: i for i in range(len(offsets) - 1)}
-
-    @classmethod
-    def load(cls, build_dir, segment) -> SegmentPostings | None:
-        path = postings_path(build_dir, segment)
-        try:
-            return cls(read_arrays(path))
-        except (OSError, ValueError):
-            return None  # not written yet (or unreadable): this segment is scored by Whoosh
-
-    def term(self, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-        row = self.rows[name].get(text)
-        if row is None:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        start, end = self.arrays[f"{name}.indptr"][row : row + 2]
-        return self.arrays[f"{name}.docs"][start:end], self.arrays[f"{name}.freqs"][start:end]
-
-    def lengths(self, name: str) -> np.ndarray:
-        return self.arrays[f"{name}.lengths"]
-
-    def doc_frequency(self, name: str, text: bytes) -> int:
-        """Postings of the term, deleted documents included: Whoosh's document frequency."""
-        row = self.rows[name].get(text)
-        return 0 if row is None else int(self.arrays[f"{name}.indptr"][row + 1]) - int(self.arrays[f"{name}.indptr"][row])
-
-    def has_positions(self, name: str) -> bool:
-        return f"{name}.positions" in self.arrays
-
-    def positions_in(self, name: str, text: bytes, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(document, position) pairs of the term in the field of each of ``docs`` (sorted)."""
-        row = self.rows[name].get(text)
-        if row is None or not len(docs):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        start, end = self.arrays[f"{name}.indptr"][row : row + 2]
-        term_docs = self.arrays[f"{name}.docs"][start:end]
-        has, at = sorted_lookup(term_docs, docs)
-        postings = start + at[has]
-        # Widened first: the file keeps the narrowest type (indexer/postings.py compact).
-        first = self.arrays[f"{name}.pos_indptr"][postings].astype(np.int64)
-        counts = self.arrays[f"{name}.pos_indptr"][postings + 1].astype(np.int64) - first
-        return np.repeat(docs[has], counts), self.arrays[f"{name}.positions"][slices(first, counts)].astype(np.int64)
-
-
-class MergedPostings:
-    """All segments' arrays seen as one, with global document numbers.
-
-    A search pays Python overhead per term and per segment; an index updated a few times
-    has small segments beside big ones, and each cost as much as a big one. Merged, every
-    term is scored once over the whole collection (same statistics, same arithmetic).
-    Positions stay with the segments: phrases are confirmed segment by segment."""
-
-    def __init__(self, parts: list[tuple[SegmentPostings, int]]):
-        self.parts = parts
-        self.norms: dict[tuple, np.ndarray] = {}
-        self.idfs: dict[tuple, float] = {}
-        self.rows = {name: True for name in FIELDS if all(name in p.rows for p, _ in parts)}
-        self._lengths: dict[str, np.ndarray] = {}
-
-    def term(self, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-        found = [(docs, freqs, offset) for postings, offset in self.parts
-                 for docs, freqs in [postings.term(name, text)] if len(docs)]
-        if len(found) == 1:
-            docs, freqs, offset = found[0]
-            return (docs + offset if offset else docs), freqs
-        if not found:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        return (np.concatenate([docs.astype(np.int64) + offset for docs, _, offset in found]),
-                np.concatenate([freqs for _, freqs, _ in found]))
-
-    def doc_frequency(self, name: str, text: bytes) -> int:
-        return sum(postings.doc_frequency(name, text) for postings, _ in self.parts)
-
-    def lengths(self, name: str) -> np.ndarray:
-        if name not in self._lengths:
-            self._lengths[name] = np.concatenate([p.lengths(name) for p, _ in self.parts])
-        return self._lengths[name]
-
-
-def merged_postings(snapshot, segments) -> SegmentPostings | MergedPostings:
-    """One view of every segment's arrays, made once per snapshot (and again if a segment's
-    arrays arrived late)."""
-    key = tuple(id(postings) for _, _, postings, _ in segments)
-    cached = getattr(snapshot, "_merged_postings", None)
-    if cached is None or cached[0] != key:
-        if len(segments) == 1:
-            view = segments[0][2]
-        else:
-            view = MergedPostings([(postings, offset) for _, offset, postings, _ in segments])
-        cached = snapshot._merged_postings = (key, view)
-    return cached[1]
 
 
 @dataclass
@@ -407,22 +302,9 @@ def phrases_stand(postings: SegmentPostings, name: str, words: list[bytes], docs
     return [sorted_contains(chain >> 32, docs) for chain in ends]
 
 
-def slices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The indexes of the slices [start, start + count) one after another (CSR rows)."""
-    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-
-
 def sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     """Which needles are in the sorted ``haystack`` (np.isin without its sort)."""
     return sorted_lookup(haystack, needles)[0]
-
-
-def sorted_lookup(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per needle, whether the sorted ``haystack`` holds it, and where it is (or would be)."""
-    at = np.searchsorted(haystack, needles)
-    found = at < len(haystack)
-    found[found] = haystack[at[found]] == needles[found]
-    return found, at
 
 
 def whoosh_phrase_scores(subsearcher, phrase: Phrase, local: np.ndarray) -> np.ndarray:
@@ -451,7 +333,7 @@ def score_segments(snapshot, query: Query, scored_terms: dict | None = None) -> 
         raise Unsupported("a segment has no posting arrays yet")
     if not segments:
         return np.zeros(0, np.int64), np.zeros(0), None
-    postings = merged_postings(snapshot, segments)
+    postings = snapshot.merged_postings(segments)
     scored = SegmentScorer(snapshot.searcher, postings, snapshot.size, scored_terms).evaluate(query)
     docs = np.flatnonzero(scored.mask & snapshot.live)
     base = scored.score[docs]

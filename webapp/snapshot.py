@@ -1,8 +1,10 @@
-"""Everything about one opened index generation that queries need, computed once when it opens.
+"""Everything about one opened index generation that queries need, built once when it opens.
 
-Per-document arrays (quality, publication time, story) and per-value document lists for the
-facet fields are read from Whoosh's columns and postings here, so filtering, facet counting,
-ranking and collapsing are NumPy operations per query instead of range scans.
+Its query parser (with the vocabulary that corrects spellings), its posting arrays and the
+view of them as one, per-document arrays (quality, publication time, story) and per-value
+document lists for the facet fields: each request only reads them.
+They are read from Whoosh's columns and postings here, so filtering, facet counting, ranking
+and collapsing are NumPy operations per query instead of range scans.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from whoosh.reading import TermNotFound
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from indexer.analysis import fused
-from indexer.postings import field_postings
 from indexer.columns import column_numbers, column_strings
-from indexer.schema import published_seconds
+from indexer.postings import MergedPostings, SegmentPostings, field_postings, merged_view, slices
+from indexer.schema import WORDS_FIELD, published_seconds
 from indexer.stories import read_stories
-from webapp.scoring import SegmentPostings, slices
+from webapp.query import QueryParser
+from webapp.ranking import text_weighting
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
 
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
@@ -114,7 +117,7 @@ def year_facet(published: np.ndarray, live: np.ndarray) -> FacetField:
 class Vocabulary:
     """The unstemmed words of titles, excerpts and topics with their document frequencies."""
 
-    def __init__(self, reader, fieldname: str = "words"):
+    def __init__(self, reader, fieldname: str = WORDS_FIELD):
         self.reader = reader
         self.fieldname = fieldname
         # Each segment's terms in one sequential pass: a multi-segment reader's merged walk
@@ -152,6 +155,11 @@ class Vocabulary:
 
 
 class IndexSnapshot:
+    @classmethod
+    def open(cls, ix, build_dir: Path) -> IndexSnapshot:
+        """The snapshot of an opened index's latest generation, scored with newsfinder's BM25F."""
+        return cls(ix.searcher(weighting=text_weighting()), build_dir)
+
     def __init__(self, searcher, build_dir: Path):
         reader = searcher.reader()
         self.searcher = searcher
@@ -176,12 +184,13 @@ class IndexSnapshot:
             "year": year_facet(self.published, self.live),
         }
         self.vocabulary = Vocabulary(reader)
-        self.parser = None  # the QueryParser for this generation, set by the SearchEngine
         self._surface_forms: dict[str, list[str]] | None = None
         self._term_patterns: dict[str, object] = {}  # term -> its compiled expression (or None)
         self._leaves = [(sub, offset, sub.reader().doc_count_all()) for sub, offset in searcher.leaf_searchers()]
         self._postings = [SegmentPostings.load(build_dir, sub.reader().segment()) for sub, _, _ in self._leaves]
         self._postings_checked = time.monotonic()
+        self._merged: tuple[tuple, SegmentPostings | MergedPostings] | None = None
+        self.parser = QueryParser(self)  # parsed clauses are kept per generation, not per request
 
     def segments(self) -> list[tuple[object, int, SegmentPostings | None, int]]:
         """(leaf searcher, first docnum, posting arrays or None, documents) per Whoosh segment.
@@ -194,12 +203,21 @@ class IndexSnapshot:
                               for p, (sub, _, _) in zip(self._postings, self._leaves)]
         return [(sub, offset, postings, size) for (sub, offset, size), postings in zip(self._leaves, self._postings)]
 
+    def merged_postings(self, segments) -> SegmentPostings | MergedPostings:
+        """The arrays of ``segments`` (from segments()) seen as one, made once per snapshot
+        and again if a segment's arrays arrived late."""
+        key = tuple(id(postings) for _, _, postings, _ in segments)
+        if self._merged is None or self._merged[0] != key:
+            self._merged = (key, merged_view([postings for _, _, postings, _ in segments],
+                                             [offset for _, offset, _, _ in segments]))
+        return self._merged[1]
+
     def marking_pattern(self, terms: frozenset[str]):
         """The expression that finds ``terms`` in titles and excerpts (webapp/snippets.py),
         from the written forms of the vocabulary, worked out at the first search. None when
         the vocabulary's words are not the text fields' tokens (then words are analysed)."""
         if self._surface_forms is None:
-            words = fused(self.searcher.schema["words"].analyzer)
+            words = fused(self.searcher.schema[WORDS_FIELD].analyzer)
             same = words is not None and words.expression.pattern == TOKENS_PATTERN
             self._surface_forms = surface_forms(self.vocabulary.words) if same else {}
         if not self._surface_forms:

@@ -10,8 +10,10 @@ import numpy as np
 from whoosh.query import And, NullQuery, Or, Prefix, Term
 
 from webapp.query import ANALYZER, typo_distance
+from webapp.collapse import collapse_stories
+from webapp.matching import safe_score_all
 from webapp.ranking import quality_factor
-from webapp.search import collapse_stories, report_json, safe_score_all
+from webapp.results import report_json
 
 MAX_SUGGESTIONS = 10
 

@@ -1,0 +1,117 @@
+"""The render stage: a search's answer as JSON, the shape the API documents (webapp/openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from whoosh.query import NullQuery, Query
+
+from webapp.matching import Matches
+from webapp.query import ParsedQuery
+from webapp.ranking import Factors
+from webapp.snippets import highlight_text, plain_text
+
+MAX_STORY_REPORTS = 10
+NO_REPORTS = np.zeros(0, np.int64)
+
+
+def answer_json(request, parsed: ParsedQuery, matches: Matches, sort: str, total: int, articles: int,
+                suggestion: str | None, facets: dict, hits: list[dict]) -> dict[str, Any]:
+    """The whole answer; ``articles`` counts the matching articles, ``total`` what is listed
+    (stories when collapsing)."""
+    return {
+        "query": request.q,
+        "total": total,
+        "total_is_estimate": False,
+        "total_articles": articles,
+        "page": request.page,
+        "per_page": request.per_page,
+        "total_pages": max(1, -(-total // request.per_page)),
+        "matching": matches.matching,
+        "truncated": parsed.truncated,
+        "words": matches.words,
+        "suggestion": suggestion,
+        "sort": sort,
+        "collapse": "story" if request.collapse else "none",
+        "half_life": request.half_life,
+        "filters": request.filters.to_json(),
+        "facets": facets,
+        "hits": hits,
+    }
+
+
+def page_json(snapshot, request, matches: Matches, docs: np.ndarray, page: np.ndarray, text: np.ndarray,
+              factors: Factors, reports: dict[int, np.ndarray]) -> list[dict[str, Any]]:
+    """The hits of the page (positions into ``docs``), with their stories' other reports and,
+    if asked, how each score was made."""
+    scores = factors.scores(text)
+    terms = highlight_terms(matches.query, snapshot)
+    marker = snapshot.marking_pattern(terms) if terms else None
+    hits = []
+    for position in page:
+        hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms, marker)
+        if request.collapse:
+            hit["story"] = story_json(snapshot, docs[reports.get(int(position), NO_REPORTS)])
+        if request.explain:
+            hit["explain"] = {"text": round(float(text[position]), 4),
+                              "quality_factor": round(float(factors.quality[position]), 4),
+                              "recency_factor": round(float(factors.recency[position]), 4),
+                              "story_factor": round(float(factors.story[position]), 4), "score": hit["score"]}
+        hits.append(hit)
+    return hits
+
+
+def story_json(snapshot, members: np.ndarray) -> dict[str, Any]:
+    """The other matching reports of a hit's story (docnums, in display order)."""
+    members = members.tolist()
+    return {
+        "more": len(members),
+        "reports": [report_json(snapshot, docnum) for docnum in members[:MAX_STORY_REPORTS]],
+    }
+
+
+def report_json(snapshot, docnum: int) -> dict[str, Any]:
+    article = snapshot.article(docnum)
+    return {"id": article["id"], "title": article["title"], "url": article["url"],
+            "provider": article["provider_name"], "published": article["published"]}
+
+
+def highlight_terms(query: Query, snapshot) -> frozenset[str]:
+    """The words the query matched in the index, for marking in titles and excerpts.
+
+    (Whoosh's Query.existing_terms reuses a loop variable and skips every field after the
+    first one that has a term, so the leaves are walked here.)"""
+    if query is NullQuery:
+        return frozenset()
+    reader = snapshot.searcher.reader()
+    words = set()
+    for leaf in query.leaves():
+        for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+            btext = text if isinstance(text, bytes) else text.encode("utf-8")
+            if fieldname in reader.schema and snapshot.has_term(fieldname, btext):
+                words.add(btext.decode("utf-8"))
+    return frozenset(words)
+
+
+def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], marker=None) -> dict[str, Any]:
+    article = snapshot.article(docnum)
+    excerpt_html = highlight_text(article["excerpt"], terms, marker=marker)
+    return {
+        "id": article["id"],
+        "title": article["title"],
+        "excerpt": article["excerpt"],
+        "snippet": plain_text(excerpt_html),
+        "url": article["url"],
+        "provider": {"name": article["provider_name"], "domain": article["provider_domain"]},
+        "topics": article["topics"],
+        "published": article["published"],
+        "quality": article["quality"],
+        "type": article["type"],
+        "image": article["image"],
+        "score": round(score, 4),
+        "highlights": {
+            "title": highlight_text(article["title"], terms, whole=True, marker=marker),
+            "excerpt": excerpt_html,
+        },
+    }
