@@ -19,9 +19,9 @@ import numpy as np
 from whoosh.reading import TermNotFound
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from indexer.analysis import fused
+from indexer.whoosh_internals.fused_analysis import fused
 from indexer.postings import field_postings
-from indexer.columns import column_numbers, column_strings
+from indexer.whoosh_internals.whole_columns import column_numbers, column_strings
 from indexer.schema import published_seconds
 from indexer.stories import read_stories
 from webapp.scoring import SegmentPostings, slices

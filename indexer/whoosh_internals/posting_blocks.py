@@ -5,8 +5,11 @@ one posting per call: a comparison of field and term, a length lookup, a method 
 the block writer's own type checks and running statistics, about 5 us a posting and a
 quarter of a build. ``write_postings_by_term`` groups the sorted pool by term and hands
 each of Whoosh's blocks its ids, weights, values and length range at once; the block is
-then written by Whoosh's own code, so the files are byte for byte the ones Whoosh writes
-(tests/test_reindex.py compares a segment written both ways).
+then written by Whoosh's own code. Blocks of fewer than ``COMPRESS_FROM`` postings are
+stored without zlib (Whoosh records each block's compression, and its reader honours it), so
+the term and postings files are not Whoosh's bytes: they hold the same postings, which
+Whoosh's reader gives back the same. With ``COMPRESS_FROM = 0`` every block is compressed and
+the files are byte for byte the ones Whoosh writes (tests/test_reindex.py checks both).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from whoosh import writing
 from whoosh.codec import base, whoosh3
 from whoosh.codec.base import OutOfOrderError
 
-from indexer.lengths import field_lengths
-from indexer.pool import TermGroups
+from indexer.whoosh_internals.field_lengths import field_lengths
+from indexer.whoosh_internals.grouped_pool import TermGroups
 from indexer.postings import ArraysBuilder, postings_path, write_arrays
 
 # Blocks of fewer postings are stored without zlib: 86 % of a segment's blocks hold fewer than
