@@ -61,4 +61,5 @@ def read_in_place() -> None:
         self.file = MappedReader(buf)
 
     structfile.BufferFile.__init__ = __init__
+    structfile.BufferFile.whoosh_init = copying_init  # for the test that compares the two
     structfile.BufferFile._newsfinder_mapped = True

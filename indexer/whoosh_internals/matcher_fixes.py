@@ -37,6 +37,9 @@ def andnot_find_first(self):
 def fix_matchers() -> None:
     if getattr(binary.AndMaybeMatcher, "_newsfinder_fixed", False):
         return
+    # Whoosh's own, kept for the tests that show what the fixes change.
+    binary.AndMaybeMatcher.whoosh_skip_to = binary.AndMaybeMatcher.skip_to
+    binary.AndNotMatcher.whoosh_find_first = binary.AndNotMatcher._find_first
     binary.AndMaybeMatcher.skip_to = andmaybe_skip_to
     binary.AndNotMatcher._find_first = andnot_find_first
     binary.AndMaybeMatcher._newsfinder_fixed = True
