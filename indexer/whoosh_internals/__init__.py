@@ -2,12 +2,14 @@
 
 newsfinder stores its index in Whoosh's files, so that stock Whoosh can open it, but indexes,
 reads fields and scores plain queries with its own code over those files. The modules here
-are the only ones that replace Whoosh methods or read its private attributes; they are tied
-to the Whoosh version they were tested with (``SUPPORTED_WHOOSH``). Nothing is replaced at
-import time: ``install()`` checks the running Whoosh and applies every replacement once, and
-is called wherever an index is opened or written (``indexer/layout.py``, ``indexer/build.py``).
-A replaced method is kept as ``whoosh_<name>`` (``writing.WhooshPostingPool`` for the pool)
-for the tests that compare the two.
+are the only ones that replace Whoosh's methods, and they read the private attributes the
+replacements work with (a block writer's buffers, a column reader's offsets, a stemmer's
+``_stem``), so they are tied to the Whoosh version they were tested with
+(``SUPPORTED_WHOOSH``). Nothing is replaced at import time: ``install()`` checks the running
+Whoosh and applies every replacement once; it is called wherever an index is opened or
+written (``indexer/layout.py``, ``indexer/build.py``). Whoosh's own method (but the writer
+task's) is kept beside its replacement as ``whoosh_<name>`` (the pool as
+``writing.WhooshPostingPool``) for the tests that compare the two.
 
 Why replace methods rather than plug in classes: a custom codec or field format would be
 pickled into the index's table of contents, and stock Whoosh could not open the index;
@@ -22,7 +24,7 @@ MAP (Whoosh name -> what replaces it, in which module -> why)
   writing.SegmentWriter.add_document   -> add_document_by_field (add_document)
                                           a document goes in a field at a time, not a posting at a time
   formats.Positions/Frequency
-      .word_values                     -> fused_postings (fused_analysis)
+      .word_values                     -> index_in_one_loop's word_values (fused_analysis)
                                           the analyzer chain run as one loop
   whoosh3.W3FieldWriter.add_postings   -> write_postings_by_term (posting_blocks)
                                           blocks filled a term at a time; small blocks without zlib
@@ -30,9 +32,9 @@ MAP (Whoosh name -> what replaces it, in which module -> why)
       ._assemble_segment               -> write_arrays_when_assembled (posting_blocks)
                                           the search arrays written beside the finished segment
   whoosh3.W3PerDocReader
-      .doc_field_length                -> field_lengths (field_lengths)
+      .doc_field_length                -> remember_field_lengths (field_lengths)
                                           a field's lengths decoded once per segment, not per posting
-  structfile.BufferFile.__init__       -> MappedReader (mapped_files)
+  structfile.BufferFile.__init__       -> read_in_place: a MappedReader (mapped_files)
                                           segment parts read from the shared map, not copied per process
   multiproc.SubWriterTask.start/run
       /_Popen                          -> prepare_writer_processes (writer_processes)
