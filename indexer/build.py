@@ -31,7 +31,6 @@ from indexer.articles import (
     parse_article_bytes,
     read_article_file,
 )
-from indexer.columns import column_strings
 from indexer.layout import (
     INDEX_NAME,
     IndexerError,
@@ -50,7 +49,9 @@ from indexer.layout import (
 )
 from indexer.postings import write_missing_postings
 from indexer.scan import Scan, scan_articles
-from indexer.workers import collector_paused, prepare_writer_processes
+from indexer.processes import collector_paused
+from indexer.whoosh_internals import install
+from indexer.whoosh_internals.whole_columns import column_strings
 from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
 from indexer.stories import (
     WINDOW_DAYS,
@@ -77,8 +78,6 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 # changes regroup the collection (the rules are the same; the full pass also settles stories
 # that the changes would have merged or split long ago).
 REGROUP_SHARE = 0.02
-
-prepare_writer_processes()
 
 Progress = Callable[[int, int], None]
 
@@ -178,7 +177,7 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
     report = ReindexReport(seeds_dir=str(seeds_dir), index_dir=str(index_dir))
     # A reindex builds large structures without cycles (every file's fingerprint and story,
     # a parallel build's grouping inputs): the cyclic collector's passes over them cost a
-    # build's parent a tenth of its time (indexer/workers.py).
+    # build's parent a tenth of its time (indexer/processes.py).
     with collector_paused(), reindex_lock(index_dir):
         remove_old_builds(index_dir)
         previous = current_build(index_dir)
@@ -200,6 +199,7 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
 def write_build(seeds_dir, build, previous, report, progress, force, max_loss, only=None) -> None:
     """Sync the documents of ``build`` with the folder, check the result, commit, describe."""
     fresh = build != previous
+    install()
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
         whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
     targeted = only is not None and not fresh
@@ -242,7 +242,8 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
 def open_writer(ix, parallel: bool):
     """A build from scratch of a large folder is indexed by one Whoosh writer process per
     core, each writing its own segment; updates go through one writer. The workers die with
-    the reindex (indexer/workers.py), so a killed reindex leaves nothing running."""
+    the reindex (indexer/whoosh_internals/writer_processes.py), so a killed reindex leaves
+    nothing running."""
     if parallel:
         return ix.writer(procs=WORKERS, multisegment=True, limitmb=pool_limit_mb(WORKERS), batchsize=200)
     return ix.writer(limitmb=pool_limit_mb(1))

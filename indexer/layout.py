@@ -23,34 +23,15 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer.adding import add_by_field
-from indexer.analysis import index_in_one_loop
-from indexer.blocks import write_blocks_by_term
-from indexer.lengths import remember_field_lengths
-from indexer.mapped import read_in_place
-from indexer.pool import pool_by_term
+from indexer.errors import IndexerError, ReindexLocked
 from indexer.schema import SCHEMA_VERSION
-
-read_in_place()  # every index this project opens is read from the shared map, not copied
-remember_field_lengths()
-index_in_one_loop()
-write_blocks_by_term()
-pool_by_term()
-add_by_field()
+from indexer.whoosh_internals import install
 
 INDEX_NAME = "MAIN"
 CURRENT = "current"
 BUILDS = "builds"
 LOCK_FILE = "reindex.lock"
 META_FILE = "newsfinder.json"
-
-
-class IndexerError(RuntimeError):
-    """A problem that stops a reindex or a search as a whole (missing folder, no index)."""
-
-
-class ReindexLocked(IndexerError):
-    """Another reindex holds the index folder's lock."""
 
 
 def read_meta(build_dir: Path | None) -> dict:
@@ -102,6 +83,7 @@ def open_build(index_dir: Path):
     reason = stale_reason(build)
     if reason:
         raise IndexerError(f"{reason}: run `newsfinder reindex` to rebuild it")
+    install()
     return build, whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from indexer.articles import FileStat, entry_stat, folder_entries, open_folder, walk_articles
-from indexer.workers import tie_to_parent
+from indexer.processes import tie_to_parent
 
 Listing = list[tuple[str, FileStat]]
 HELPER_WAIT_MIN_S = 30.0  # how long the helper may take after this process listed its half (at least)

@@ -19,7 +19,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.util.times import datetime_to_long
 
 from indexer.articles import Article
-from indexer.columns import column_numbers
+from indexer.whoosh_internals.whole_columns import column_numbers
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.

@@ -31,7 +31,7 @@ from itertools import chain, repeat
 from operator import mul, truediv
 from pathlib import Path
 
-from indexer.analysis import FusedAnalysis
+from indexer.whoosh_internals.fused_analysis import FusedAnalysis
 from indexer.schema import text_analyzer
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

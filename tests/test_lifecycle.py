@@ -147,11 +147,11 @@ import multiprocessing, multiprocessing.util, os, sys, time
 from whoosh import multiproc
 from whoosh.filedb.filestore import FileStorage
 from indexer.schema import build_schema
-from indexer.workers import prepare_writer_processes
+from indexer.whoosh_internals import install
 
 storage = FileStorage(sys.argv[1])
 storage.create_index(build_schema(), indexname="MAIN")
-prepare_writer_processes()
+install()
 
 class Delay:
     pass

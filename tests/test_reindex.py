@@ -188,7 +188,7 @@ def test_an_index_whose_grouping_is_missing_uses_the_last_one(small_index, small
 
 
 def test_remembered_field_lengths_are_whooshs_own(corpus_index):
-    """indexer/lengths.py answers Whoosh's field-length questions from a decoded array;
+    """indexer/whoosh_internals/field_lengths.py answers Whoosh's field-length questions from a decoded array;
     every answer must be the one Whoosh's column readers give."""
     from whoosh.codec import whoosh3
 
@@ -208,10 +208,10 @@ def test_remembered_field_lengths_are_whooshs_own(corpus_index):
 
 
 def test_columns_read_at_once_are_whooshs_own(small_collection, index_dir):
-    """indexer/columns.py reads whole columns from Whoosh's files; across segments, with a
+    """indexer/whoosh_internals/whole_columns.py reads whole columns from Whoosh's files; across segments, with a
     deleted article, a non-ASCII id and articles without a date or a quality (values past a
     column's end take its default), every value must be the one Whoosh's readers give."""
-    from indexer.columns import column_numbers, column_strings
+    from indexer.whoosh_internals.whole_columns import column_numbers, column_strings
     from indexer.layout import open_build
 
     reindex(small_collection, index_dir)
@@ -242,14 +242,15 @@ def test_columns_read_at_once_are_whooshs_own(small_collection, index_dir):
 
 
 def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir):
-    """indexer/analysis.py indexes text fields without Whoosh's generator chain; every
-    field of every corpus article must yield Whoosh's terms, frequencies, weights and
+    """indexer/whoosh_internals/fused_analysis.py indexes text fields without Whoosh's
+    generator chain; every field of every corpus article must yield Whoosh's terms, frequencies, weights and
     encoded positions (stop words, renumbered positions, accents and all)."""
-    import indexer.layout  # noqa: F401 (installs the one-loop indexing)
-    from indexer.analysis import fused
     from indexer.articles import iter_article_paths, parse_article
     from indexer.schema import article_document, build_schema
+    from indexer.whoosh_internals import install
+    from indexer.whoosh_internals.fused_analysis import fused
 
+    install()
     schema = build_schema()
     compared = 0
     for relative in iter_article_paths(corpus_dir):
@@ -267,8 +268,8 @@ def test_indexing_in_one_loop_gives_whooshs_terms_on_the_whole_corpus(corpus_dir
 
 
 def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_dir, tmp_path, monkeypatch):
-    """Documents go in a field at a time (indexer/adding.py) to a pool grouped by term
-    (indexer/pool.py), and indexer/blocks.py fills Whoosh's posting blocks a term at a time;
+    """Documents go in a field at a time (whoosh_internals/add_document.py) to a pool grouped by term
+    (whoosh_internals/grouped_pool.py), and whoosh_internals/posting_blocks.py fills Whoosh's posting blocks a term at a time;
     a segment of corpus articles (terms in one document and in a thousand, several blocks
     each) must come out byte for byte as Whoosh's own add_document, pool and per-posting loop
     write it (terms, postings, and the stored fields, lengths and columns), also when the pool spills to
@@ -279,14 +280,16 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
     from whoosh import writing
     from whoosh.codec import whoosh3
 
-    import indexer.adding
-    import indexer.blocks
+    import indexer.whoosh_internals.add_document
+    import indexer.whoosh_internals.posting_blocks
     from indexer.articles import iter_article_paths, parse_article
-    from indexer.pool import GroupedPool
     from indexer.postings import postings_path, read_arrays, segment_arrays
     from indexer.schema import article_document, build_schema
+    from indexer.whoosh_internals import install
+    from indexer.whoosh_internals.grouped_pool import GroupedPool
 
-    monkeypatch.setattr(indexer.blocks, "COMPRESS_FROM", 0)
+    install()
+    monkeypatch.setattr(indexer.whoosh_internals.posting_blocks, "COMPRESS_FROM", 0)
     documents = [article_document(parse_article(corpus_dir, relative), "fingerprint")
                  for relative in sorted(iter_article_paths(corpus_dir))[:1500]]
     spills = []
@@ -297,14 +300,14 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
         monkeypatch.setattr(whoosh3.W3FieldWriter, "add_postings", add_postings)
         monkeypatch.setattr(writing, "PostingPool", pool)
         monkeypatch.setattr(writing.SegmentWriter, "add_document", writing.SegmentWriter.whoosh_add_document
-                            if whooshs else indexer.adding.add_document_by_field)
+                            if whooshs else indexer.whoosh_internals.add_document.add_document_by_field)
         folder.mkdir()
         ix = whoosh_index.create_in(str(folder), build_schema())
         with ix.writer(compound=False, limitmb=limitmb) as writer:  # the files on their own, to compare
             for document in documents:
                 writer.add_document(**document)
             spills.append(len(writer.pool.runs))
-            assert whooshs or indexer.adding.writer_plan(writer) is not None  # added a field at a time
+            assert whooshs or indexer.whoosh_internals.add_document.writer_plan(writer) is not None  # added a field at a time
         # Named after the segment: terms (.trm), postings (.pst), and a .col file for the
         # stored fields, each field's lengths and each column.
         written = {path.name.partition(".")[2]: path.read_bytes() for path in folder.iterdir()
@@ -315,7 +318,7 @@ def test_postings_written_a_term_at_a_time_are_whooshs_bytes_and_arrays(corpus_d
     whooshs, _ = segment_files(tmp_path / "whooshs", whoosh_by_posting, writing.WhooshPostingPool)
     ours, ix = segment_files(tmp_path / "ours", by_term, GroupedPool)
     # Spilled postings come back from disk as new objects, so pickle's sharing of equal
-    # position encodings (indexer/analysis.py) is undone alike in both.
+    # position encodings (whoosh_internals/fused_analysis.py) is undone alike in both.
     whooshs_spilled, _ = segment_files(tmp_path / "whooshs_spilled", whoosh_by_posting, writing.WhooshPostingPool, 2)
     spilled, _ = segment_files(tmp_path / "spilled", by_term, GroupedPool, limitmb=2)
     assert spills[0] == spills[1] == 0 and spills[2] > 3 and spills[3] > 3
@@ -339,9 +342,11 @@ def test_small_posting_blocks_are_stored_without_zlib_and_read_back_the_same(cor
     from whoosh.codec import whoosh3
 
     from indexer.articles import iter_article_paths, parse_article
-    from indexer.blocks import COMPRESS_FROM
     from indexer.schema import article_document, build_schema
+    from indexer.whoosh_internals import install
+    from indexer.whoosh_internals.posting_blocks import COMPRESS_FROM
 
+    install()
     documents = [article_document(parse_article(corpus_dir, relative), "fingerprint")
                  for relative in sorted(iter_article_paths(corpus_dir))[:600]]
 
@@ -385,8 +390,10 @@ def test_a_pool_grouped_by_term_gives_whooshs_order():
     from whoosh import writing
     from whoosh.filedb.filestore import RamStorage
 
-    from indexer.pool import GroupedPool
+    from indexer.whoosh_internals import install
+    from indexer.whoosh_internals.grouped_pool import GroupedPool
 
+    install()
     postings = [("title", b"beta", 3, 1.0, None), ("excerpt", b"open", 1, 2.0, b"x"),
                 ("title", b"beta", 1, 1.0, None), ("title", b"alpha", 2, 1.0, None),
                 ("title", b"beta", 3, 0.5, None), ("excerpt", b"open", 2, 1.0, b"y"),
@@ -437,8 +444,8 @@ def test_reindexing_runs_without_the_cyclic_collector(small_collection, index_di
 def test_a_large_build_writes_every_segments_arrays(small_collection, index_dir, monkeypatch, made_while_writing):
     """A large fresh build's writer processes make each segment's posting arrays as they
     write it; arrays they did not make are read back from the segment by the reindex."""
-    import indexer.blocks
     import indexer.build
+    import indexer.whoosh_internals.posting_blocks
     from indexer.postings import postings_path
 
     monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 2)
@@ -447,7 +454,7 @@ def test_a_large_build_writes_every_segments_arrays(small_collection, index_dir,
     real_write = indexer.build.write_missing_postings
     monkeypatch.setattr(indexer.build, "write_missing_postings", lambda *args: written_by.append(real_write(*args)))
     if not made_while_writing:
-        monkeypatch.setattr(indexer.blocks, "ArraysBuilder", lambda schema: None)
+        monkeypatch.setattr(indexer.whoosh_internals.posting_blocks, "ArraysBuilder", lambda schema: None)
     report = reindex(small_collection, index_dir)
     assert report.indexed == 4
     build = current_build(index_dir)

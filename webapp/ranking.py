@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh.matching import binary
 from whoosh.scoring import BM25F
 
 from indexer.schema import LENGTH_NORMALISATION, PHRASE_BOOSTS
@@ -119,47 +118,3 @@ def order_head(sort: str, docs, scores, published, quality, count: int) -> np.nd
     head = np.flatnonzero(primary >= threshold)
     return head[order_hits(sort, docs[head], scores[head], published[head], quality[head])]
 
-
-def fix_andmaybe_skip_to() -> None:
-    """Make Whoosh 2.7.4's AndMaybeMatcher.skip_to keep the optional side aligned.
-
-    Stock skip_to moves the optional matcher to the requested id rather than to where the
-    required matcher landed, so the optional clause's score (our phrase bonus) is silently
-    dropped for some documents.
-    """
-    if getattr(binary.AndMaybeMatcher, "_newsfinder_fixed", False):
-        return
-
-    def skip_to(self, id):
-        if not self.a.is_active():
-            raise binary.mcore.ReadTooFar
-        ra = self.a.skip_to(id)
-        rb = False
-        if self.a.is_active() and self.b.is_active():
-            rb = self.b.skip_to(self.a.id())
-        return ra or rb
-
-    binary.AndMaybeMatcher.skip_to = skip_to
-    binary.AndMaybeMatcher._newsfinder_fixed = True
-
-
-def fix_andnot_find_first() -> None:
-    """Make Whoosh 2.7.4's AndNotMatcher check the first document against the excluded side.
-
-    Stock _find_first only looks further when both sides start on the same document; when the
-    excluded side starts earlier it is never moved forward, so the first document is returned
-    even if it is excluded ("-diablo beta" answered with a Diablo article).
-    """
-    if getattr(binary.AndNotMatcher, "_newsfinder_fixed", False):
-        return
-
-    def _find_first(self):
-        if self.a.is_active() and self.b.is_active():
-            self._find_next()
-
-    binary.AndNotMatcher._find_first = _find_first
-    binary.AndNotMatcher._newsfinder_fixed = True
-
-
-fix_andmaybe_skip_to()
-fix_andnot_find_first()

@@ -21,10 +21,10 @@ import numpy as np
 from whoosh.reading import TermNotFound
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from indexer.analysis import fused
-from indexer.columns import column_numbers, column_strings
 from indexer.postings import MergedPostings, SegmentPostings, field_postings, merged_view, slices
 from indexer.schema import WORDS_FIELD, published_seconds
+from indexer.whoosh_internals.fused_analysis import fused
+from indexer.whoosh_internals.whole_columns import column_numbers, column_strings
 from indexer.stories import read_stories
 from webapp.query import QueryParser
 from webapp.ranking import text_weighting

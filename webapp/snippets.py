@@ -15,7 +15,7 @@ from html import escape, unescape
 from whoosh import highlight
 from whoosh.analysis import Token
 
-from indexer.analysis import FusedAnalysis
+from indexer.whoosh_internals.fused_analysis import FusedAnalysis
 from indexer.schema import text_analyzer
 
 SNIPPET_CHARS = 320

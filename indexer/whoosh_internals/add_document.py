@@ -4,12 +4,13 @@ Whoosh 2.7.4's ``SegmentWriter.add_document`` asks each field for a generator of
 and hands them to the pool one call each (about 75 per article), re-encoding every term and
 multiplying every weight by a boost this project never sets. ``add_document_by_field`` does
 the same work for the documents this project writes: the text fields' terms come straight
-from the fused analysis (``indexer/analysis.py``), each field's postings go to the grouped
+from the fused analysis (``fused_analysis.py``), each field's postings go to the grouped
 pool in one call (``GroupedPool.add_terms``), and stored values, lengths and columns go to
 Whoosh's own per-document writer as before. Anything it was not made for (boosts, vectors,
 spelling fields, custom stored values, another pool, a value that is not a string) is added
-by Whoosh's own method. tests/test_reindex.py checks that the segment files are byte for byte
-those Whoosh writes.
+by Whoosh's own method. The stored fields, lengths and columns it writes are byte for byte
+Whoosh's; for the terms and postings see ``posting_blocks.py`` (tests/test_reindex.py
+compares both).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from __future__ import annotations
 from whoosh import formats, writing
 from whoosh.analysis import IDTokenizer
 
-from indexer.analysis import fused, fused_postings
-from indexer.pool import GroupedPool
+from indexer.whoosh_internals.fused_analysis import fused, fused_postings
+from indexer.whoosh_internals.grouped_pool import GroupedPool
 
 KNOWN_VALUES = 10_000  # distinct values of a field whose postings are kept
 

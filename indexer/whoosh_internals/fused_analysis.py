@@ -2,8 +2,8 @@
 
 The schema's analyzers are Whoosh's own (a RegexTokenizer, a LowercaseFilter and, for the
 stemmed fields, a StopFilter and a StemFilter). Whoosh runs them as a chain of generators
-passing one Token object along, a few microseconds per word; indexing spent a fifth of its
-time there. ``FusedAnalysis`` gives the same terms, positions and character spans from the
+passing one Token object along, a Python object and several calls per word: a large share
+of indexing. ``FusedAnalysis gives the same terms, positions and character spans from the
 analyzer's own parts (its pattern, stop list, sizes and stemmer) in one loop, and
 ``index_in_one_loop`` makes Whoosh's Positions and Frequency formats use it when they index
 a string.

@@ -1,11 +1,10 @@
 """Reading a Whoosh column for every document at once.
 
-Whoosh's column readers hand out one value per call, through several Python layers; the id,
-fingerprint, publication and quality columns of 100,000 articles cost about 0.1 s each that
-way, at every reindex and every server start. The two column formats the schema uses are
-plain: Whoosh 2.7.4 writes a NumericColumn as an array of big-endian numbers (documents past
-its end have the default) and a VarBytesColumn as the values end to end, with their lengths
-and offsets after them. Those are read here with one slice per segment; any other reader
+Whoosh's column readers hand out one value per call, through several Python layers, and the
+id, fingerprint, publication and quality columns are read whole at every reindex and every
+server start. The two column formats the schema uses are plain: Whoosh 2.7.4 writes a
+NumericColumn as an array of big-endian numbers (documents past its end have the default)
+and a VarBytesColumn as the values end to end, with their lengths and offsets after them. Those are read here with one slice per segment; any other reader
 (an empty column, a format Whoosh may add) is read Whoosh's way.
 """
 

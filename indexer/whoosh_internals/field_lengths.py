@@ -4,7 +4,7 @@ Writing a segment, Whoosh 2.7.4 asks its per-document reader for the field lengt
 every posting (to keep each block's shortest and longest), and each ask goes through
 three layers of column readers; for a field without a lengths column it even asks the
 file system whether the column exists, every time (``_cached_reader`` does not remember
-a missing column). About a third of a commit went there. Here the lengths of a field are
+a missing column), a large share of a commit. Here the lengths of a field are
 decoded once into an array and looked up; the values are Whoosh's own
 (tests/test_reindex.py compares them).
 """

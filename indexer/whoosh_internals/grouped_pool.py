@@ -7,7 +7,7 @@ and terms. Documents arrive in docnum order, so the postings of one term are alr
 order; ``GroupedPool`` files each posting under its term as it comes and sorts only the
 terms. It gives the same postings in the same order as Whoosh's pool (a group is sorted whole
 in the rare case a posting arrives out of docnum order), spills to disk at the same size, and
-hands ``indexer/blocks.py`` each term's postings as one group.
+hands ``posting_blocks.py`` each term's postings as one group.
 """
 
 from __future__ import annotations

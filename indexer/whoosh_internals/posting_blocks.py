@@ -2,11 +2,13 @@
 
 Finishing a segment, Whoosh 2.7.4 feeds its sorted pool of postings to the field writer
 one posting per call: a comparison of field and term, a length lookup, a method call and
-the block writer's own type checks and running statistics, about 5 us a posting and a
-quarter of a build. ``write_postings_by_term`` groups the sorted pool by term and hands
+the block writer's own type checks and running statistics, a large share of a build. ``write_postings_by_term`` groups the sorted pool by term and hands
 each of Whoosh's blocks its ids, weights, values and length range at once; the block is
-then written by Whoosh's own code, so the files are byte for byte the ones Whoosh writes
-(tests/test_reindex.py compares a segment written both ways).
+then written by Whoosh's own code. Blocks of fewer than ``COMPRESS_FROM`` postings are
+stored without zlib (Whoosh records each block's compression, and its reader honours it), so
+the term and postings files are not Whoosh's bytes: they hold the same postings, which
+Whoosh's reader gives back the same. With ``COMPRESS_FROM = 0`` every block is compressed and
+the files are byte for byte the ones Whoosh writes (tests/test_reindex.py checks both).
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from whoosh import writing
 from whoosh.codec import base, whoosh3
 from whoosh.codec.base import OutOfOrderError
 
-from indexer.lengths import field_lengths
-from indexer.pool import TermGroups
+from indexer.whoosh_internals.field_lengths import field_lengths
+from indexer.whoosh_internals.grouped_pool import TermGroups
 from indexer.postings import ArraysBuilder, postings_path, write_arrays
 
-# Blocks of fewer postings are stored without zlib: 86 % of a segment's blocks hold fewer than
-# 16 (most terms are in one or two articles), a zlib stream costs 10 us to start and saves
-# little on a few dozen bytes; Whoosh meant to skip streams under 20 bytes, but a bug
-# compresses every block.
+# Blocks of fewer postings are stored without zlib: most of a segment's blocks are that small
+# (most terms are in one or two articles), and a zlib stream costs more to start than it saves
+# on a few dozen bytes; Whoosh meant to skip streams under 20 bytes, but a bug compresses
+# every block.
 COMPRESS_FROM = 16
 TERM_KEY = itemgetter(0, 1)  # a posting is (field name, term bytes, docnum, weight, value bytes)
 
@@ -98,7 +100,7 @@ def term_lengths(lengths, fieldname: str, ids) -> list:
             return [0] * len(ids)
         if ids[-1] < len(table):
             # itemgetter looks the lengths up in one C call (mapping the array's __getitem__ over
-            # the documents went through a Python-level slot wrapper per posting: twice as slow)
+            # the documents goes through a Python-level slot wrapper per posting)
             return [table[ids[0]]] if len(ids) == 1 else list(itemgetter(*ids)(table))
     if not lengths:
         return [0] * len(ids)
