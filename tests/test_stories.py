@@ -7,9 +7,10 @@ import shutil
 
 from conftest import article_fields, write_article
 from bench.relevance import STORY_PAIRS, story_pair_scores
-from indexer.build import REGROUP_SHARE, reindex
+from indexer.build import reindex
 from indexer.layout import open_build
-from indexer.stories import read_stories
+from indexer.stories.files import read_stories
+from indexer.stories.updating import REGROUP_SHARE
 
 
 def grouping(index_dir) -> dict[str, str]:
@@ -43,7 +44,7 @@ def test_an_edit_that_keeps_the_grouping_shares_the_last_grouping_file(seeds, in
     """An article edited without leaving its story leaves the grouping as it was: the new
     generation's file is the last one (linked, not encoded again); an edit that moves the
     article out of its story writes a new grouping."""
-    from indexer.stories import stories_path
+    from indexer.stories.files import stories_path
 
     for n in range(60):
         write_article(seeds, f"other{n}.md", **article_fields(f"Unrelated item number {n} about gardening", "Tomatoes"))
@@ -95,7 +96,8 @@ def test_a_parallel_build_groups_ahead_as_the_committed_index_would_be_grouped(c
     """A large build groups the stories from what it parsed while its writer processes
     finish; the grouping must be the one made from the committed index's stored articles."""
     import indexer.build
-    from indexer.stories import group_stories, story_input
+    from indexer.stories.placement import group_stories
+    from indexer.stories.vectors import story_input
 
     monkeypatch.setattr(indexer.build, "PARALLEL_FROM", 100)
     monkeypatch.setattr(indexer.build, "WORKERS", 2)
@@ -141,7 +143,7 @@ def test_an_outlets_rewrite_of_its_own_piece_joins_that_story(seeds, index_dir, 
     """An outlet reports a story once, so its second piece that week starts another story
     (its guide here), unless the piece rewrites its first one: then it joins the first's story,
     in a full grouping and when it arrives in a later reindex."""
-    from indexer.stories import StoryInput, cosine, tfidf_vectors
+    from indexer.stories.vectors import StoryInput, cosine, tfidf_vectors
 
     texts = [(LEAK, LEAK_EXCERPT), (REWRITE, REWRITE_EXCERPT), (OTHER_PIECE, OTHER_EXCERPT), (REGISTER, REGISTER_EXCERPT)]
     texts += [(f"Unrelated item number {n} about gardening", "Tomatoes and basil") for n in range(150)]
@@ -172,7 +174,8 @@ DELAY_EXPLAINER = ("Diablo 4 release date: everything we know", DELAY_NEWS[1])
 
 
 def grouped_with_the_first(second: tuple[str, str], days_later: float) -> bool:
-    from indexer.stories import StoryInput, group_stories
+    from indexer.stories.placement import group_stories
+    from indexer.stories.vectors import StoryInput
 
     fillers = [StoryInput(f"other{n}", f"Unrelated item number {n} about gardening", "Tomatoes and basil", 100.0, None, ())
                for n in range(150)]
@@ -186,7 +189,8 @@ def test_news_reports_a_day_apart_join_at_a_lower_similarity_than_service_pieces
     """Two reports of one event, worded differently (cosine 0.25-0.3), are one story when a day
     apart at most; not three days apart, and not when the second is a service piece (an
     explainer), however close in time."""
-    from indexer.stories import CLOSE_NEWS_SIMILARITY, SIMILARITY, StoryInput, cosine, tfidf_vectors
+    from indexer.stories.rules import CLOSE_NEWS_SIMILARITY, SIMILARITY
+    from indexer.stories.vectors import StoryInput, cosine, tfidf_vectors
 
     fillers = [(f"Unrelated item number {n} about gardening", "Tomatoes and basil") for n in range(150)]
     vectors, _ = tfidf_vectors([StoryInput(str(n), t, e, 0.0, None, ())

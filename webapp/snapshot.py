@@ -23,7 +23,7 @@ from indexer.analysis import fused
 from indexer.postings import field_postings
 from indexer.columns import column_numbers, column_strings
 from indexer.schema import published_seconds
-from indexer.stories import read_stories
+from indexer.stories.files import read_stories
 from webapp.scoring import SegmentPostings, slices
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
 
