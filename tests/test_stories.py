@@ -213,3 +213,22 @@ def test_a_news_report_placed_by_a_later_reindex_joins_at_the_lower_similarity(s
                                                        provider={"name": "Kotaku"}))
     assert reindex(seeds, index_dir).indexed == 1
     assert grouping(index_dir)["second"] == grouping(index_dir)["first"]
+
+
+def test_an_article_placed_by_a_later_reindex_lands_where_the_full_grouping_puts_it():
+    """Placing one new article among the stories already made is the full grouping's routine:
+    a news report of a story joins it either way, an unrelated piece starts its own either way."""
+    from indexer.stories.placement import group_stories, place_changed
+    from indexer.stories.vectors import StoryInput, tfidf_vectors
+
+    fillers = [StoryInput(f"other{n}", f"Unrelated item number {n} about gardening", "Tomatoes and basil", 100.0, None, ())
+               for n in range(150)]
+    first = StoryInput("first", *DELAY, 1000.0, None, (), "Eurogamer")
+    earlier = group_stories(fillers + [first])
+    for text, story in ((DELAY_NEWS, "first"), (("Planting tulips in autumn", "Bulbs need cold"), "second")):
+        newest = StoryInput("second", *text, 1000.5, None, (), "Kotaku")
+        everyone = fillers + [first, newest]
+        _, df = tfidf_vectors(everyone)
+        placed = place_changed(earlier, [newest], [first], df, len(everyone))
+        assert placed["second"] == group_stories(everyone)["second"] == story
+        assert {k: v for k, v in placed.items() if k != "second"} == earlier

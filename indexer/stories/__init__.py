@@ -1,1 +1,1 @@
-"""Stories: which articles are reports of one story, decided at index time and read by searches to show one hit per story."""
+"""Stories: which articles report one story, decided at index time; searches show one hit per story."""

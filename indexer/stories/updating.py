@@ -1,4 +1,4 @@
-"""Keeping the stories file in step with each committed index generation: all articles grouped, or the changed ones placed."""
+"""Keeping the stories file in step with each committed index generation (all grouped, or the changed placed)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def story_input(payload: dict) -> StoryInput:
     published = payload.get("published")
     days = None
     if published:
-        # the payload's "%Y-%m-%dT%H:%M:%SZ", read by the C parser: strptime is far slower, and this runs for every article
+        # the payload's "%Y-%m-%dT%H:%M:%SZ", read by the C parser: strptime is far slower
         moment = dt.datetime.fromisoformat(published.replace("Z", "+00:00"))
         days = (moment - EPOCH).total_seconds() / 86400
     return StoryInput(
