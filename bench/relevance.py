@@ -205,7 +205,7 @@ def load_known_items() -> list[dict]:
 def report(corpus: Path, index_dir: Path) -> list[str]:
     """Every relevance figure, newsfinder beside SQLite FTS5 where it applies."""
     from indexer.layout import open_build
-    from indexer.stories import read_stories
+    from indexer.stories.files import read_stories
     from webapp.engine import SearchEngine
 
     engine = SearchEngine(index_dir)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.reading import TermNotFound
 
@@ -50,21 +48,11 @@ from indexer.layout import (
 from indexer.postings import write_missing_postings
 from indexer.scan import Scan, scan_articles
 from indexer.processes import collector_paused
+from indexer.schema import SCHEMA_VERSION, article_document, build_schema
+from indexer.stories.updating import GroupingAhead, update_stories
+from indexer.stories.vectors import StoryInput, story_input
 from indexer.whoosh_internals import install
 from indexer.whoosh_internals.whole_columns import column_strings
-from indexer.schema import SCHEMA_VERSION, article_document, build_schema, published_seconds
-from indexer.stories import (
-    WINDOW_DAYS,
-    GroupingAhead,
-    StoryInput,
-    group_stories,
-    place_changed,
-    shared_word_limit,
-    stories_path,
-    story_input,
-    weighted_terms,
-    write_stories,
-)
 
 __all__ = ["IndexerError", "ReindexLocked", "UnsafeReindex", "ReindexReport", "reindex", "index_exists",
            "open_build", "open_index", "read_meta", "current_build", "stale_reason", "INDEX_NAME"]
@@ -74,10 +62,6 @@ DEFAULT_MAX_LOSS = 0.25
 PARALLEL_FROM = int(os.environ.get("NEWSFINDER_PARALLEL_FROM", "5000"))
 POOL_MIN_MB, POOL_MAX_MB = 128, 1024
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-# A reindex changing at most this share of the articles places only them in stories; more
-# changes regroup the collection (the rules are the same; the full pass also settles stories
-# that the changes would have merged or split long ago).
-REGROUP_SHARE = 0.02
 
 Progress = Callable[[int, int], None]
 
@@ -409,75 +393,3 @@ def write_arrays_and_stories(ix, build: Path, touched: set[str] | None, grouping
     written another way has them read back from it here)."""
     write_missing_postings(ix, build)
     update_stories(ix, build, touched, grouping.result() if grouping is not None else None)
-
-
-def update_stories(ix, build: Path, touched: set[str] | None = None, story_of: dict[str, str] | None = None) -> None:
-    """Group the committed articles into stories, once per Whoosh generation: only the
-    ``touched`` ones when few changed since the last grouping, else all of them (or write
-    ``story_of``, the grouping of every committed article made ahead)."""
-    generation = ix.latest_generation()
-    if stories_path(build, generation).exists():
-        return
-    if story_of is not None:
-        write_stories(build, generation, story_of)
-        return
-    previous = stories_path(build, generation - 1)
-    with ix.searcher() as searcher:
-        reader = searcher.reader()
-        if touched is not None and previous.exists() and len(touched) <= REGROUP_SHARE * reader.doc_count():
-            before = json.loads(previous.read_text(encoding="utf-8"))
-            story_of = regroup_touched(reader, before, touched)
-            write_stories(build, generation, story_of, same_as=previous if story_of == before else None)
-            return
-        story_of = group_stories([story_input(json.loads(fields["payload"])) for fields in reader.all_stored_fields()])
-    write_stories(build, generation, story_of)
-
-
-def regroup_touched(reader, previous: dict[str, str], touched: set[str]) -> dict[str, str]:
-    """Place the added and changed articles among the stories of the articles published
-    around them that share a distinctive word with them (and those stories' other reports)."""
-    days = published_seconds(reader) / 86_400  # days since 1970, NaN without a date
-    changed = sorted(d for d in (live_docnum(reader, doc_id) for doc_id in touched) if d is not None)
-    changed_items = [stored_story_input(reader, d) for d in changed]
-    n = reader.doc_count()
-    df = DocFrequencies(reader)
-    limit = shared_word_limit(n)
-    sharing: set[int] = set()
-    for item, docnum in zip(changed_items, changed):
-        if np.isnan(days[docnum]):
-            continue
-        for term in weighted_terms(item):
-            if df[term] <= limit:
-                for name in ("title", "excerpt"):
-                    if (name, term) in reader:
-                        ids = np.fromiter(reader.postings(name, term).all_ids(), dtype=np.int64)
-                        sharing.update(ids[np.abs(days[ids] - days[docnum]) <= WINDOW_DAYS].tolist())
-    sharing.difference_update(changed)
-    nearby_items = [stored_story_input(reader, d) for d in sorted(sharing)]
-    # A candidate story's centroid needs its other reports too.
-    keys = {previous.get(item.id) for item in nearby_items} - {None}
-    known = {item.id for item in nearby_items} | touched
-    mates = [doc_id for doc_id, key in previous.items() if key in keys and doc_id not in known]
-    nearby_items += [stored_story_input(reader, d) for d in (live_docnum(reader, m) for m in mates) if d is not None]
-    survivors = {doc_id: key for doc_id, key in previous.items() if doc_id not in touched}
-    return place_changed(survivors, changed_items, nearby_items, df, n)
-
-
-def stored_story_input(reader, docnum: int) -> StoryInput:
-    return story_input(json.loads(reader.stored_fields(docnum)["payload"]))
-
-
-class DocFrequencies(dict):
-    """The collection's document frequency of a word in titles or excerpts, as the full
-    grouping counts it: at least its frequency in either field (looked up when first asked)."""
-
-    def __init__(self, reader):
-        super().__init__()
-        self.reader = reader
-
-    def __missing__(self, term: str) -> int:
-        value = max(self.reader.doc_frequency("title", term), self.reader.doc_frequency("excerpt", term))
-        self[term] = value
-        return value
-
-

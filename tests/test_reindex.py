@@ -174,7 +174,7 @@ def test_repeated_queries_come_from_a_cache_that_a_reindex_invalidates(small_ind
 
 def test_an_index_whose_grouping_is_missing_uses_the_last_one(small_index, small_collection):
     from indexer.layout import current_build
-    from indexer.stories import read_stories
+    from indexer.stories.files import read_stories
 
     build = current_build(small_index)
     write_article(small_collection, "extra.md", **article_fields("Extra"))

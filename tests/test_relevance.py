@@ -16,7 +16,7 @@ from bench.relevance import (
     story_pair_scores,
 )
 from indexer.layout import open_build
-from indexer.stories import read_stories
+from indexer.stories.files import read_stories
 from webapp.engine import SearchEngine
 from webapp.search import SearchRequest
 

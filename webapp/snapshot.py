@@ -23,9 +23,9 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from indexer.postings import MergedPostings, SegmentPostings, field_postings, merged_view, slices
 from indexer.schema import WORDS_FIELD, published_seconds
+from indexer.stories.files import read_stories
 from indexer.whoosh_internals.fused_analysis import fused
 from indexer.whoosh_internals.whole_columns import column_numbers, column_strings
-from indexer.stories import read_stories
 from webapp.query import QueryParser
 from webapp.ranking import text_weighting
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms

@@ -1,0 +1,47 @@
+"""The stories files: one grouping per index generation, ``stories-<generation>.json`` beside the index."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+def stories_path(index_dir: Path, generation: int) -> Path:
+    return Path(index_dir) / f"stories-{generation}.json"
+
+
+def write_stories(index_dir: Path, generation: int, story_of: dict[str, str], same_as: Path | None = None) -> None:
+    """Write the grouping for one index generation (atomically) and drop older ones. A
+    grouping ``same_as`` an earlier file's (an edit that kept its article in its story) is
+    linked to it rather than encoded again."""
+    target = stories_path(index_dir, generation)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    if not (same_as is not None and linked(same_as, tmp)):
+        tmp.write_text(json.dumps(story_of, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, target)
+    for old in Path(index_dir).glob("stories-*.json"):
+        if old != target and old.stem.split("-")[-1].isdigit() and int(old.stem.split("-")[-1]) < generation - 1:
+            old.unlink(missing_ok=True)
+
+
+def linked(source: Path, link: Path) -> bool:
+    try:
+        os.link(source, link)
+        return True
+    except OSError:  # no hard links on this file system, or a stale temporary file
+        return False
+
+
+def read_stories(index_dir: Path, generation: int) -> dict[str, str]:
+    """The grouping written for ``generation``, or else the newest one before it (articles
+    it does not know are their own story until the grouping catches up)."""
+    candidates = [(int(p.stem.split("-")[-1]), p) for p in Path(index_dir).glob("stories-*.json")
+                  if p.stem.split("-")[-1].isdigit()]
+    for number, path in sorted(candidates, reverse=True):
+        if number <= generation:
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+    return {}
