@@ -1,5 +1,6 @@
 """Shared fixtures: article files written on disk, real Whoosh indexes, the Flask app, and a
-real newsfinder server process on loopback."""
+real newsfinder server process on loopback; and the markers (fast, corpus, server, browser)
+each test gets from the fixtures it uses."""
 
 from __future__ import annotations
 
@@ -193,6 +194,22 @@ def start_server():
     yield start
     for server in servers:
         server.stop()
+
+
+# The fixture that tells a test's kind: each one's users get the marker. Tests whose fixtures do
+# not tell (a server started by hand, children waited on in real time) carry the marker themselves.
+FIXTURE_MARKERS = {"corpus_dir": "corpus", "start_server": "server", "server": "server", "browser": "browser"}
+NOT_FAST = {"corpus", "server", "browser", "slow"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test corpus, server or browser by the fixtures it uses (directly or through
+    other fixtures), and fast when it is none of those and not marked slow."""
+    for item in items:
+        for fixture in sorted(FIXTURE_MARKERS.keys() & set(item.fixturenames)):
+            item.add_marker(FIXTURE_MARKERS[fixture])
+        if not NOT_FAST & {mark.name for mark in item.iter_markers()}:
+            item.add_marker("fast")
 
 
 @pytest.hookimpl(hookwrapper=True)
