@@ -6,8 +6,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 
 from indexer.build import reindex
 from tests.conftest import article_fields, write_article
@@ -229,30 +227,6 @@ def test_a_facets_own_filter_does_not_hide_its_other_values(features):
     assert facets["provider"] == {"Tech Daily": 2}
 
 
-def test_facet_values_follow_updates_and_deletions_across_segments(seeds, index_dir):
-    from webapp.search import SearchEngine
-
-    for number in range(6):
-        write_article(seeds, f"a{number}.md", **article_fields(
-            f"Report {number}", provider={"name": f"Outlet {number % 3}"}, topics=[f"Topic {number % 2}", "Shared"]))
-    reindex(seeds, index_dir)
-    write_article(seeds, "a1.md", **article_fields("Report one moved", provider={"name": "Outlet 9"}, topics=["Topic 9"]))
-    (seeds / "a2.md").unlink()
-    write_article(seeds, "a6.md", **article_fields("Report six", provider={"name": "Outlet 0"}, topics=["Shared"]))
-    reindex(seeds, index_dir)  # now two segments, with deletions in the first
-    snapshot = SearchEngine(index_dir).snapshot()
-    assert len(snapshot.searcher.reader().leaf_readers()) > 1
-    reader = snapshot.searcher.reader()
-    for name, field in (("provider", "provider_value"), ("topic", "topic_value"), ("type", "type")):
-        facet = snapshot.facets[name]
-        ours = {facet.labels[code]: sorted(facet.pair_docs[facet.pair_codes == code].tolist())
-                for code in range(len(facet.labels))}
-        # Whoosh's own lookups, deletions filtered out by its reader
-        whoosh = {reader.schema[field].from_bytes(term): sorted(reader.postings(field, term).all_ids())
-                  for term in reader.lexicon(field)}
-        assert ours == whoosh, name
-
-
 @pytest.mark.parametrize("params, parameter", [
     ({"from": "yesterday"}, "from"), ({"to": "2023-13-01"}, "to"), ({"min_quality": "high"}, "min_quality"), ({"sort": "random"}, "sort"), ({"collapse": "maybe"}, "collapse"),
     ({"half_life": "-3"}, "half_life"), ({"half_life": "nan"}, "half_life"), ({"explain": "perhaps"}, "explain"),
@@ -394,83 +368,3 @@ def test_results_link_to_their_article_page(features):
 def test_totals_are_exact_and_pages_counted(features):
     body = search(features, q="beta OR privacy OR sorcerer", per_page=2, collapse="none")
     assert (body["total"], body["total_is_estimate"], body["total_pages"]) == (5, False, 3)
-
-
-def test_highlighting_tokens_are_the_analyzers_tokens_on_the_whole_corpus(corpus_dir):
-    from indexer.articles import iter_article_paths, parse_article
-    from webapp.snippets import ANALYZER, TOKENS
-
-    def tokens(source, text):
-        return [(t.text, t.startchar, t.endchar, t.stopped) for t in source(text, chars=True, mode="query", removestops=False)]
-
-    texts = 0
-    for relative in iter_article_paths(corpus_dir):
-        article = parse_article(corpus_dir, relative)
-        for text in (article.title, article.excerpt):
-            assert tokens(TOKENS, text) == tokens(ANALYZER, text), (relative, text)
-            texts += 1
-    assert texts > 4000
-
-
-def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_dir, corpus_index):
-    """mark_whole is a shortcut for Whoosh's highlighter on whole texts: same HTML, whether
-    it analyses the words or looks for the vocabulary's written forms of the terms."""
-    import random
-
-    from whoosh import highlight
-
-    from indexer.articles import iter_article_paths, parse_article
-    from webapp.search import SearchEngine
-    from webapp.snippets import ANALYZER, MarkFormatter, mark_whole, merge_adjacent_marks
-
-    snapshot = SearchEngine(corpus_index).snapshot()
-
-    rng = random.Random(7)
-    checked = 0
-    for relative in iter_article_paths(corpus_dir):
-        article = parse_article(corpus_dir, relative)
-        for text in (article.title, article.excerpt):
-            words = [t.text for t in ANALYZER(text, removestops=False)]
-            for terms in (frozenset(rng.sample(words, min(2, len(words)))), frozenset(words[:1] + ["the", "zzz"])):
-                whoosh_html = highlight.highlight(text, terms, ANALYZER, highlight.WholeFragmenter(charlimit=None),
-                                                  MarkFormatter(), top=2)
-                assert mark_whole(text, terms) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
-                pattern = snapshot.marking_pattern(terms)
-                assert pattern is not None
-                assert mark_whole(text, terms, pattern) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
-                checked += 1
-    assert checked > 8000
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.text(alphabet="aAbB47._ -’ΣσςİiéÉ", max_size=40), st.integers(min_value=0, max_value=6))
-@example(text="b 4.7 4", pick=2)  # "4" and "7" are terms, but the number "4.7" is one word
-def test_marking_by_written_forms_is_marking_by_analysed_words(text, pick):
-    """Dots inside words, word edges, case changes that alter a text's length: the
-    written-forms expression marks exactly the tokens the analyser would."""
-    from webapp.snippets import TOKENS, mark_whole, marking_pattern, surface_forms
-
-    def tokens(value):
-        return [(value[start:end].lower(), word) for start, end, word, _ in TOKENS.spans(value, removestops=False)]
-
-    # The vocabulary also has the pieces of dotted words, as other articles would give it.
-    vocabulary = tokens(text) + tokens(text.replace(".", " "))
-    terms = frozenset(word for _, word in vocabulary[pick::3])
-    forms = surface_forms(sorted({written for written, _ in vocabulary}))
-    assert mark_whole(text, terms, marking_pattern(terms, forms)) == mark_whole(text, terms)
-
-
-def test_plain_words_are_parsed_as_whooshs_parser_parses_them(corpus_index):
-    """The parser's shortcut for plain words must build the very query Whoosh's parser
-    builds, for every word of the corpus (stop words, stems, accents, capitals)."""
-    from webapp.query import PLAIN_WORD
-    from webapp.search import SearchEngine
-
-    parser = SearchEngine(corpus_index).snapshot().parser
-    words = [w for w in parser.snapshot.vocabulary.words if PLAIN_WORD.match(w)]
-    words += [w.upper() for w in words[::50]] + [w.capitalize() for w in words[::50]]
-    for word in words:
-        expected = parser.rename_fields(parser.parse_text(word))
-        assert repr(parser.parse_word(word)) == repr(expected), word
-        assert parser.parse_word(word) == expected, word
-    assert len(words) > 5000
