@@ -1,4 +1,5 @@
-# Two entry points for a fresh machine: `make serve` and `make test`.
+# Two entry points for a fresh machine: `make serve` and `make test`; `make test-fast` is the
+# quick inner loop (no corpus, server or browser tests; markers in tests/conftest.py).
 # Both create .venv/ and install newsfinder into it first (only when pyproject.toml or the
 # interpreter chosen below changed).
 
@@ -18,7 +19,7 @@ PORT ?= 8000
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test install browser clean-index
+.PHONY: serve test test-fast install browser clean-index
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv --clear $(VENV)
@@ -36,6 +37,9 @@ browser:
 
 test: $(INSTALLED) browser
 	$(PY) -m pytest
+
+test-fast: $(INSTALLED)
+	$(PY) -m pytest -q -m fast
 
 clean-index:
 	find index_data -mindepth 1 ! -name .gitkeep -delete

@@ -1,5 +1,6 @@
 """Shared fixtures: article files written on disk, real Whoosh indexes, the Flask app, and a
-real newsfinder server process on loopback."""
+real newsfinder server process on loopback; and the markers (fast, corpus, server, browser)
+each test gets from the fixtures it uses."""
 
 from __future__ import annotations
 
@@ -102,6 +103,41 @@ def client(small_index, make_client):
     return make_client()
 
 
+@pytest.fixture
+def features(seeds, index_dir, make_client):
+    """Articles chosen so each feature has something to show."""
+    def add(name, title, excerpt, **extra):
+        write_article(seeds, name, **article_fields(title, excerpt, **extra))
+
+    add("beta.md", "Open beta weekend announced", "Join the open beta this weekend.", quality=90, topics=["Games"],
+        publishedDateTime="2023-03-01T10:00:00Z", provider={"name": "Game Site", "domain": "games.example"})
+    add("beta-leak.md", "Beta footage leak spreads", "A leak of closed beta footage, not an open test.", quality=40,
+        topics=["Games", "Leaks"], publishedDateTime="2022-08-01T10:00:00Z",
+        provider={"name": "Rumour Mill", "domain": "rumours.example"}, type="video")
+    add("face.md", "Parliament backs facial recognition ban", "A ban on facial recognition in public spaces.",
+        quality=150, topics=["Privacy"], publishedDateTime="2021-10-07T12:00:00Z",
+        provider={"name": "Tech Daily", "domain": "tech.example"})
+    add("cookies.md", "Browser blocks tracking cookies", "Third-party cookies are blocked for everyone.",
+        quality=110, topics=["Privacy", "Browsers"], publishedDateTime="2024-06-11T08:00:00Z",
+        provider={"name": "Tech Daily", "domain": "tech.example"})
+    add("long.md", "Sorcerer skills explained", "word " * 120 + "the sorcerer hurls lightning " + "filler " * 120,
+        quality=None, topics=["Games"], publishedDateTime="2023-05-01T08:00:00Z")
+    reindex(seeds, index_dir)
+    return make_client()
+
+
+def search(client, **params):
+    """The JSON answer of /api/search to ``params``, which must be a 200."""
+    response = client.get("/api/search", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def ids(body):
+    """The ids of a search answer's hits, in order."""
+    return [hit["id"] for hit in body["hits"]]
+
+
 def require_corpus() -> Path:
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"the shared corpus is absent ({CORPUS_DIR}); .ci/run requires it, so CI never skips")
@@ -193,6 +229,22 @@ def start_server():
     yield start
     for server in servers:
         server.stop()
+
+
+# The fixture that tells a test's kind: each one's users get the marker. Tests whose fixtures do
+# not tell (a server started by hand, children waited on in real time) carry the marker themselves.
+FIXTURE_MARKERS = {"corpus_dir": "corpus", "start_server": "server", "server": "server", "browser": "browser"}
+NOT_FAST = {"corpus", "server", "browser", "slow"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test corpus, server or browser by the fixtures it uses (directly or through
+    other fixtures), and fast when it is none of those and not marked slow."""
+    for item in items:
+        for fixture in sorted(FIXTURE_MARKERS.keys() & set(item.fixturenames)):
+            item.add_marker(FIXTURE_MARKERS[fixture])
+        if not NOT_FAST & {mark.name for mark in item.iter_markers()}:
+            item.add_marker("fast")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -12,6 +12,7 @@ from bench.peers import PEERS, load_articles
 from bench.synthetic import corpus_model, make_queries, write_collection
 
 
+@pytest.mark.server
 def test_bench_runs_end_to_end_on_a_small_collection(corpus_dir, tmp_path):
     model = corpus_model(corpus_dir)
     queries = make_queries(model, 20)

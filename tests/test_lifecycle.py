@@ -166,6 +166,7 @@ os._exit(0)
 """
 
 
+@pytest.mark.slow
 def test_a_writer_process_whose_reindex_died_before_it_ran_exits(tmp_path):
     pid_file = tmp_path / "writer.pid"
     # no pipes: the writer would hold them open
@@ -219,6 +220,7 @@ def test_an_empty_result_for_a_full_folder_is_refused_even_with_force(small_coll
     assert read_meta(current_build(index))["docs"] == 4
 
 
+@pytest.mark.server
 def test_serve_watch_follows_new_changed_and_deleted_files(tmp_path, small_collection):
     index = tmp_path / "index"
     from tests.conftest import ServerProcess
@@ -238,6 +240,7 @@ def test_serve_watch_follows_new_changed_and_deleted_files(tmp_path, small_colle
     assert max(added, changed, removed) < 5, (added, changed, removed)
 
 
+@pytest.mark.slow
 def test_a_watcher_stops_when_the_serve_that_named_itself_is_gone(tmp_path, small_collection):
     index = tmp_path / "index"
     gone = subprocess.Popen(["true"])

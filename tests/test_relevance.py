@@ -1,6 +1,6 @@
 """Relevance on the real corpus with the query sets kept in tests/relevance (bench/relevance.py).
 
-Floors sit a little under the figures measured when they were set (README, "Relevance"), so a
+Floors sit a little under the figures measured when they were set (docs/relevance.md), so a
 ranking regression fails here."""
 
 from __future__ import annotations

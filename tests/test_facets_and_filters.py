@@ -1,0 +1,59 @@
+"""Facets and filters: counts for the current query, filters that combine, and bad values refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ids, search
+
+
+def test_facet_counts_for_the_current_query(features):
+    facets = search(features, q="beta", collapse="none")["facets"]
+    assert facets["topic"] == {"Games": 2, "Leaks": 1}
+    assert facets["provider"] == {"Game Site": 1, "Rumour Mill": 1}
+    assert facets["type"] == {"article": 1, "video": 1}
+    assert facets["year"] == {"2023": 1, "2022": 1}
+
+
+def test_filters_combine_and_repeat(features):
+    assert set(ids(search(features, topic=["Privacy"]))) == {"face", "cookies"}
+    assert set(ids(search(features, topic=["privacy", "leaks"]))) == {"face", "cookies", "beta-leak"}
+    assert ids(search(features, topic="Privacy", provider="Tech Daily", min_quality=120)) == ["face"]
+    assert ids(search(features, type="video")) == ["beta-leak"]
+    assert set(ids(search(features, **{"from": "2023-01-01", "to": "2023-12-31"}))) == {"beta", "long"}
+    assert ids(search(features, q="beta", **{"to": "2022-08-01"})) == ["beta-leak"]
+
+
+def test_a_date_range_that_ends_before_it_starts_matches_nothing(features):
+    assert search(features, **{"from": "2024-01-01", "to": "2023-01-01"})["total"] == 0
+
+
+def test_a_facets_own_filter_does_not_hide_its_other_values(features):
+    facets = search(features, topic="Privacy")["facets"]
+    assert facets["topic"]["Games"] == 3 and facets["topic"]["Privacy"] == 2
+    assert facets["provider"] == {"Tech Daily": 2}
+
+
+@pytest.mark.parametrize("params, parameter", [
+    ({"from": "yesterday"}, "from"), ({"to": "2023-13-01"}, "to"), ({"min_quality": "high"}, "min_quality"), ({"sort": "random"}, "sort"), ({"collapse": "maybe"}, "collapse"),
+    ({"half_life": "-3"}, "half_life"), ({"half_life": "nan"}, "half_life"), ({"explain": "perhaps"}, "explain"),
+    ({"page": ""}, "page"), ({"page": " 2"}, "page"), ({"sort": "DATE"}, "sort"), ({"from": "2023-W01"}, "from"),
+    ({"topic": ["x"] * 21}, "topic"), ({"facet_size": "0"}, "facet_size"),
+])
+def test_bad_filter_and_option_values_are_400(features, params, parameter):
+    response = features.get("/api/search", query_string=params)
+    assert response.status_code == 400 and response.get_json()["error"]["parameter"] == parameter
+
+
+@pytest.mark.parametrize("collapse", ["story", "none"])
+@pytest.mark.parametrize("q", ["diablo beta", "power apps", ""])
+def test_facet_counts_equal_the_totals_they_lead_to(corpus_client, q, collapse):
+    body = corpus_client.get("/api/search", query_string={"q": q, "collapse": collapse, "facet_size": 3}).get_json()
+    for name in ("topic", "provider", "type"):
+        for value, count in body["facets"][name].items():
+            narrowed = corpus_client.get("/api/search", query_string={"q": q, "collapse": collapse, name: value}).get_json()
+            assert narrowed["total"] == count, (name, value)
+    for year, count in body["facets"]["year"].items():
+        narrowed = corpus_client.get("/api/search", query_string={
+            "q": q, "collapse": collapse, "from": f"{year}-01-01", "to": f"{year}-12-31"}).get_json()
+        assert narrowed["total"] == count, year
