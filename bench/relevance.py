@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import random
 import re
 import tempfile
@@ -110,36 +111,125 @@ class Fts5Reference:
             rows.append((article.id, article.title, article.excerpt, " ".join(article.topics), article.body))
         self.db.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?)", rows)
 
-    def search(self, text: str, limit: int = 10) -> list[str]:
-        words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOP_WORDS]
-        if not words:
-            return []
-        match = " AND ".join(f'"{w}"' for w in words)
+    def words(self, text: str) -> list[str]:
+        return [w for w in re.findall(r"\w+", text.lower()) if w not in STOP_WORDS]
+
+    def matching(self, match: str, limit: int) -> list[str]:
         rows = self.db.execute(
             "SELECT id FROM articles WHERE articles MATCH ? ORDER BY bm25(articles, 0, 1.5, 1.0, 1.0, 0.7) LIMIT ?",
             (match, limit)).fetchall()
-        if not rows:  # like newsfinder, fall back to any of the words rather than nothing
-            rows = self.db.execute(
-                "SELECT id FROM articles WHERE articles MATCH ? ORDER BY bm25(articles, 0, 1.5, 1.0, 1.0, 0.7) LIMIT ?",
-                (" OR ".join(f'"{w}"' for w in words), limit)).fetchall()
         return [row[0] for row in rows]
+
+    def search(self, text: str, limit: int = 10) -> list[str]:
+        """Every word required; any of them when no article has them all (newsfinder's old rule)."""
+        words = self.words(text)
+        if not words:
+            return []
+        return (self.matching(" AND ".join(f'"{w}"' for w in words), limit)
+                or self.any_word(text, limit))
+
+    def any_word(self, text: str, limit: int = 10) -> list[str]:
+        """Any of the words, ranked by bm25: FTS5's OR query, the page-filling reference."""
+        words = self.words(text)
+        return self.matching(" OR ".join(f'"{w}"' for w in words), limit) if words else []
+
+
+NATURAL_GRADED = KNOWN_ITEMS.parent / "natural_queries_graded.json"
+# The sets a page is judged on: the first two judged binary (relevant or not), the third graded
+# 0/1/2 from pools of every system compared; only the first informs tuning.
+QUERY_SETS = {"natural": NATURAL_QUERIES, "held-out": NATURAL_HELD_OUT, "graded held-out": NATURAL_GRADED}
+
+
+def load_query_set(name: str) -> list[dict]:
+    return json.loads(QUERY_SETS[name].read_text(encoding="utf-8"))
 
 
 def load_natural_queries(held_out: bool = False) -> list[dict]:
-    return json.loads((NATURAL_HELD_OUT if held_out else NATURAL_QUERIES).read_text(encoding="utf-8"))
+    return load_query_set("held-out" if held_out else "natural")
+
+
+def grades_of(judged: dict) -> dict[str, int]:
+    """Graded judgments of a query: its ``grades`` (0, 1 or 2), or 1 for each article of a
+    binary set's ``relevant`` list. An article not judged counts as 0."""
+    if "grades" in judged:
+        return judged["grades"]
+    return {doc_id: 1 for doc_id in judged["relevant"]}
 
 
 def precision_at_5(ids: list[str], judged: dict) -> float:
-    """Share of the first five results (or of all, when fewer are shown) judged relevant.
-    An unjudged result counts as not relevant."""
-    shown = ids[:5]
-    return sum(1 for i in shown if i in judged["relevant"]) / len(shown) if shown else 0.0
+    """Relevant articles among the first five, divided by min(5, relevant articles known):
+    a page that shows one relevant hit where five exist is incomplete, not precise."""
+    grades = grades_of(judged)
+    relevant = sum(1 for g in grades.values() if g > 0)
+    if not relevant:
+        return 0.0
+    return sum(1 for i in ids[:5] if grades.get(i, 0) > 0) / min(5, relevant)
 
 
-def newsfinder_top(engine, text: str, collapse: bool = True) -> list[str]:
+def dcg(gains: list[float]) -> float:
+    return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, 1))
+
+
+def ideal_dcg(grades: dict[str, int], story_of: dict[str, str] | None = None) -> float:
+    """The best DCG@10 any ranking could reach: the best grades first (one article a story
+    when ``story_of`` is given, as a second report of a story gains nothing then)."""
+    best: dict[str, int] = {}
+    for doc_id, grade in grades.items():
+        key = story_of.get(doc_id, doc_id) if story_of else doc_id
+        best[key] = max(best.get(key, 0), grade)
+    return dcg([2 ** g - 1 for g in sorted(best.values(), reverse=True)[:10]])
+
+
+def ndcg_at_10(ids: list[str], judged: dict, story_of: dict[str, str] | None = None) -> float:
+    """Graded nDCG@10 (gain 2^grade - 1). With ``story_of``, a hit of a story already shown
+    gains nothing: a reader who has seen the story learns little from its second report."""
+    grades = grades_of(judged)
+    seen: set[str] = set()
+    gains = []
+    for doc_id in ids[:10]:
+        key = story_of.get(doc_id, doc_id) if story_of else doc_id
+        gains.append(0 if key in seen else 2 ** grades.get(doc_id, 0) - 1)
+        seen.add(key)
+    ideal = ideal_dcg(grades, story_of)
+    return dcg(gains) / ideal if ideal else 0.0
+
+
+def top_hit_is_best(ids: list[str], judged: dict) -> bool:
+    """The first hit carries the highest grade any article has for the query."""
+    grades = grades_of(judged)
+    return bool(ids) and grades.get(ids[0], 0) == max(grades.values(), default=0) > 0
+
+
+def newsfinder_top(engine, text: str, collapse: bool = True, per_page: int = 10) -> list[str]:
     from webapp.search import SearchRequest
 
-    return [hit["id"] for hit in engine.search(SearchRequest(q=text, per_page=10, collapse=collapse))["hits"]]
+    return [hit["id"] for hit in engine.search(SearchRequest(q=text, per_page=per_page, collapse=collapse))["hits"]]
+
+
+def page_measures(pages: list[list[str]], judged: list[dict], story_of: dict[str, str]) -> dict[str, float]:
+    """What readers see on the first pages of a query set, averaged over its queries."""
+    n = len(judged)
+    return {
+        "nDCG@10": sum(ndcg_at_10(ids, q) for ids, q in zip(pages, judged)) / n,
+        "story nDCG@10": sum(ndcg_at_10(ids, q, story_of) for ids, q in zip(pages, judged)) / n,
+        "P@5": sum(precision_at_5(ids, q) for ids, q in zip(pages, judged)) / n,
+        "top hit best": sum(top_hit_is_best(ids, q) for ids, q in zip(pages, judged)) / n,
+        "pages under 10": sum(1 for ids in pages if len(ids) < 10),
+    }
+
+
+def query_set_table(name: str, systems: dict, story_of: dict[str, str]) -> list[str]:
+    """A Markdown table: one row a system, one column a measure, on one query set."""
+    judged = load_query_set(name)
+    rows = {system: page_measures([top(q["query"]) for q in judged], judged, story_of)
+            for system, top in systems.items()}
+    columns = list(next(iter(rows.values())))
+    lines = [f"{name} queries ({len(judged)}):", "| system | " + " | ".join(columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for system, measures in rows.items():
+        lines.append(f"| {system} | " + " | ".join(
+            f"{value:.0f}" if column == "pages under 10" else f"{value:.3f}" for column, value in measures.items()) + " |")
+    return lines
 
 
 STORY_PAIRS = KNOWN_ITEMS.parent / "story_pairs.json"
@@ -212,31 +302,29 @@ def report(corpus: Path, index_dir: Path) -> list[str]:
     fts5 = Fts5Reference(corpus)
     items, natural = load_known_items(), load_natural_queries()
     fts5_mrr = sum(reciprocal_rank(fts5.search(i["query"]), i["id"]) for i in items) / len(items)
-    p5 = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
-    p5_flat = [precision_at_5(newsfinder_top(engine, q["query"], collapse=False), q) for q in natural]
-    p5_fts5 = [precision_at_5(fts5.search(q["query"]), q) for q in natural]
-    held_out = load_natural_queries(held_out=True)
-    held_out_p5 = [[precision_at_5(top(q["query"]), q) for q in held_out]
-                   for top in (lambda t: newsfinder_top(engine, t, collapse=False), lambda t: newsfinder_top(engine, t),
-                               fts5.search)]
     build, ix = open_build(index_dir)
-    precision, recall = story_pair_scores(read_stories(build, ix.latest_generation()))
+    story_of = read_stories(build, ix.latest_generation())
+    precision, recall = story_pair_scores(story_of)
     shown, unjudged = same_story_shown(engine, [q["query"] for q in natural])
     shown_ki, unjudged_ki = same_story_shown(engine, [i["query"] for i in items])
-    return [
+    systems = {
+        "newsfinder": lambda text: newsfinder_top(engine, text),
+        "newsfinder, collapse=none": lambda text: newsfinder_top(engine, text, collapse=False),
+        "FTS5, any word": fts5.any_word,
+        "FTS5, all words then any": fts5.search,
+    }
+    lines = [
         f"known-item MRR@10 ({len(items)} queries): newsfinder {mrr_at_10(engine, items):.4f} exact article, "
         f"{mrr_at_10_collapsed(engine, items):.4f} article or its story (collapsing on); "
         f"pure BM25F {mrr_at_10(SearchEngine(index_dir, quality_weight=0.0), items):.4f}; SQLite FTS5 bm25 {fts5_mrr:.4f}",
-        f"natural queries P@5 ({len(natural)} queries): newsfinder {sum(p5) / len(p5):.3f} collapsed, "
-        f"{sum(p5_flat) / len(p5_flat):.3f} not collapsed; SQLite FTS5 bm25 {sum(p5_fts5) / len(p5_fts5):.3f}",
-        f"held-out natural queries P@5 ({len(held_out)} queries): newsfinder "
-        + ", ".join(f"{sum(p) / len(p):.3f}" for p in held_out_p5[:2]) + " (not collapsed, collapsed); "
-        f"SQLite FTS5 bm25 {sum(held_out_p5[2]) / len(held_out):.3f}",
         f"story grouping on {len(json.loads(STORY_PAIRS.read_text()))} judged pairs: precision {precision:.3f}, recall {recall:.3f}",
         f"pairs of hits judged reports of one story in the collapsed top 10s: {len(shown)} in "
         f"{len({p['query'] for p in shown})} natural queries, {len(shown_ki)} in {len({p['query'] for p in shown_ki})} "
         f"known-item queries ({len(unjudged) + len(unjudged_ki)} close pairs not judged yet)",
     ]
+    for name in QUERY_SETS:
+        lines += ["", *query_set_table(name, systems, story_of)]
+    return lines
 
 
 def main() -> None:

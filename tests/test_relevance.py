@@ -1,12 +1,16 @@
 """Relevance on the real corpus with the query sets kept in tests/relevance (bench/relevance.py).
 
 Floors sit a little under the figures measured when they were set (docs/relevance.md), so a
-ranking regression fails here."""
+ranking regression fails here. The measures themselves are tested in test_relevance_measures.py."""
 
 from __future__ import annotations
 
 from bench.relevance import (
+    QUERY_SETS,
+    grades_of,
     load_known_items,
+    load_query_set,
+    ndcg_at_10,
     load_natural_queries,
     mrr_at_10,
     mrr_at_10_collapsed,
@@ -42,10 +46,10 @@ def test_every_article_in_a_natural_querys_top_ten_is_judged(corpus_index):
     """P@5 counts an unjudged hit as not relevant; a ranking or grouping change that brings one
     in must come with its judgement."""
     engine = SearchEngine(corpus_index)
-    for q in load_natural_queries() + load_natural_queries(held_out=True):
+    for q in [q for name in QUERY_SETS for q in load_query_set(name)]:
+        judged = set(grades_of(q)) | set(q.get("not_relevant", []))
         for collapse in (True, False):
-            unjudged = [i for i in newsfinder_top(engine, q["query"], collapse)
-                        if i not in q["relevant"] and i not in q["not_relevant"]]
+            unjudged = [i for i in newsfinder_top(engine, q["query"], collapse) if i not in judged]
             assert unjudged == [], (q["query"], collapse)
 
 
@@ -56,14 +60,17 @@ def test_quality_blend_helps_known_item_search(corpus_index):
 
 
 def test_natural_queries_find_relevant_articles(corpus_index):
-    """P@5 of the ranking, on articles as SQLite FTS5 is measured; with collapsing on, each story
-    counts once, and a query with fewer than five relevant stories cannot reach 1."""
+    """P@5 of the ranking on articles, as SQLite FTS5 is measured; with collapsing on, the
+    story-aware nDCG@10, where a second report of a story shown gains nothing. Floors sit a
+    little under the figures BENCHMARKS.md reports."""
     engine = SearchEngine(corpus_index)
     natural = load_natural_queries()
+    build, ix = open_build(corpus_index)
+    story_of = read_stories(build, ix.latest_generation())
     articles = [precision_at_5(newsfinder_top(engine, q["query"], collapse=False), q) for q in natural]
-    assert sum(articles) / len(articles) >= 0.95  # measured 0.952 (issue #3's target: 0.95)
-    stories = [precision_at_5(newsfinder_top(engine, q["query"]), q) for q in natural]
-    assert sum(stories) / len(stories) >= 0.92  # measured 0.923 (0.915 with words side by side before the partial match changed)
+    assert sum(articles) / len(articles) >= 0.95
+    stories = [ndcg_at_10(newsfinder_top(engine, q["query"]), q, story_of) for q in natural]
+    assert sum(stories) / len(stories) >= 0.94
 
 
 def test_story_grouping_on_judged_pairs(corpus_index):
