@@ -22,7 +22,7 @@ from indexer.columns import column_numbers
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TEXT_FIELDS = ("title", "excerpt", "topics", "body")
 # A missing quality earns no quality bonus, the same as a quality of 0 (payload keeps None).
