@@ -9,6 +9,7 @@ the file is plainly not an article, raising :class:`ArticleError` with a one-lin
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 import re
 import stat
@@ -274,6 +275,36 @@ def as_text(value: Any, limit: int = MAX_TEXT_CHARS) -> str:
     return str(value).strip()[:limit]
 
 
+# An entity is decoded only with its closing ';' (as browsers do for text written by people,
+# "&copy" in a sentence stays); a few rounds undo feeds that escaped an entity again ("&amp;#39;").
+ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Only HTML's own tag names: "Vector<int>" or "x<y and z>w" in a headline are text, not markup.
+HTML_TAG_NAMES = ("a|abbr|b|blockquote|br|cite|code|div|em|figcaption|figure|font|h[1-6]|hr|i|iframe|img|"
+                  "li|ol|p|picture|pre|q|s|small|source|span|strike|strong|sub|sup|table|tbody|td|th|"
+                  "thead|tr|u|ul|video")
+TAG = re.compile(rf"</?(?:{HTML_TAG_NAMES})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+ENTITY_ROUNDS = 3
+
+
+def plain(text: str) -> str:
+    """Text a person reads: HTML entities decoded, tags removed, no-break spaces as spaces.
+    Without this, "we&amp;#39;re" is shown as written and "8217" is indexed as a word."""
+    for _ in range(ENTITY_ROUNDS):
+        decoded = ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+        if decoded == text:
+            break
+        text = decoded
+    if "<" in text:
+        text = TAG.sub(" ", SCRIPT.sub(" ", text))
+    return text.replace("\u00a0", " ").strip()
+
+
+def as_plain_text(value: Any, limit: int = MAX_TEXT_CHARS) -> str:
+    """A scalar written for people (a title, an excerpt) as plain text."""
+    return re.sub(r"[ \t]{2,}", " ", plain(as_text(value, limit)))[:limit]
+
+
 def without_teasers(excerpt: str) -> str:
     """The excerpt without other articles' headlines put in it by the site (TEASER_MARKER)."""
     if ":" not in excerpt:
@@ -304,7 +335,7 @@ def as_topics(value: Any) -> list[str]:
         return []
     topics: list[str] = []
     for item in value[:MAX_TOPICS]:
-        text = as_text(item, 200)
+        text = as_plain_text(item, 200)
         if text and text not in topics:
             topics.append(text)
     return topics
@@ -374,8 +405,8 @@ def parse_related(value: Any) -> list[dict[str, Any]]:
         provider = as_mapping(item.get("provider"))
         related.append(
             {
-                "title": as_text(item.get("title"), 500),
-                "excerpt": as_text(item.get("excerpt"), 2000),
+                "title": as_plain_text(item.get("title"), 500),
+                "excerpt": as_plain_text(item.get("excerpt"), 2000),
                 "url": as_url(item.get("webUrl")) or as_url(item.get("originalUrl")),
                 "provider": {
                     "name": as_text(provider.get("name"), 200) or None,
@@ -389,7 +420,7 @@ def parse_related(value: Any) -> list[dict[str, Any]]:
 
 
 def article_from_front_matter(relative_path: str, data: dict[str, Any], body: str) -> Article:
-    title = as_text(data.get("title"), 1000)
+    title = as_plain_text(data.get("title"), 1000)
     if not title:
         raise ArticleError("has no title in its front matter")
     provider = as_mapping(data.get("provider"))
@@ -397,8 +428,8 @@ def article_from_front_matter(relative_path: str, data: dict[str, Any], body: st
         id=article_id(relative_path),
         path=relative_path.replace(os.sep, "/"),
         title=title,
-        excerpt=without_teasers(as_text(data.get("excerpt"))),
-        body=body.strip()[:MAX_TEXT_CHARS],
+        excerpt=without_teasers(as_plain_text(data.get("excerpt"))),
+        body=plain(body)[:MAX_TEXT_CHARS],
         topics=as_topics(data.get("topics")),
         category=as_text(data.get("category"), 200) or None,
         type=as_text(data.get("type"), 50).lower() or None,

@@ -288,3 +288,30 @@ def test_front_matter_aliases_share_one_object_as_in_pyyaml():
 
     data = yaml.load("list: &shared [1, 2]\nagain: *shared", Loader=FrontMatterLoader)
     assert data == {"list": [1, 2], "again": [1, 2]} and data["again"] is data["list"]
+
+
+@pytest.mark.parametrize("written, read", [
+    ("We&amp;#39;re proud &amp; ready", "We're proud & ready"),
+    ("Today we&#8217;re excited", "Today we\u2019re excited"),
+    ("Fish&nbsp;&amp;&nbsp;chips", "Fish & chips"),
+    ("Power <b>Apps</b> <a href='https://x.org'>news</a>", "Power Apps news"),
+    ("Vector<int> and x<y and z>w stay text", "Vector<int> and x<y and z>w stay text"),
+    ("AT&T and &copy without a semicolon", "AT&T and &copy without a semicolon"),
+])
+def test_titles_and_excerpts_are_read_as_the_text_a_person_sees(tmp_path, written, read):
+    write_article(tmp_path, "a.md", **article_fields(written, excerpt=written, topics=[written]))
+    article = parse_article(tmp_path, "a.md")
+    assert (article.title, article.excerpt, article.topics) == (read, read, [read])
+
+
+def test_markup_in_a_body_is_neither_shown_nor_searchable(seeds, index_dir, make_client):
+    from indexer.build import reindex
+
+    write_article(seeds, "a.md", "<p>Inside the <em>crypt</em></p><script>var tracker = 1;</script>",
+                  **article_fields("Crypt&#8217;s secret", excerpt="We&amp;#39;re inside"))
+    reindex(seeds, index_dir)
+    client = make_client()
+    hit = client.get("/api/search?q=crypt").get_json()["hits"][0]
+    assert hit["title"] == "Crypt\u2019s secret" and "&" not in hit["excerpt"]
+    for markup in ("8217", "amp", "script", "tracker", "em"):
+        assert client.get(f"/api/search?q={markup}").get_json()["total"] == 0, markup
