@@ -389,7 +389,7 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inpu
 
 def write_arrays_and_stories(ix, build: Path, touched: set[str] | None, grouping: GroupingAhead | None = None) -> None:
     """Group the stories, and write the posting arrays of any new segment that has none
-    (Whoosh's writers make them as they write a segment, indexer/blocks.py; a segment
+    (Whoosh's writers make them as they write a segment, indexer/whoosh_internals/posting_blocks.py; a segment
     written another way has them read back from it here)."""
     write_missing_postings(ix, build)
     update_stories(ix, build, touched, grouping.result() if grouping is not None else None)

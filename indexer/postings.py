@@ -1,7 +1,7 @@
 """The posting arrays: NumPy copies of each Whoosh segment's postings, their writer and reader.
 
-Whoosh answers a query by walking postings in Python, about a microsecond per posting, so
-a word found in most of 100,000 articles costs a tenth of a second per field. The same
+Whoosh answers a query by walking postings in Python one at a time, so a common word costs
+time in proportion to the articles that hold it. The same
 postings as flat arrays (document numbers, term frequencies, field lengths) let a search
 score whole posting lists with a few vectorised operations (webapp/scoring.py reads them
 through SegmentPostings and MergedPostings, below). Titles and
@@ -69,7 +69,7 @@ def is_current(path: Path) -> bool:
 
 def segment_arrays(reader) -> dict[str, np.ndarray]:
     """The arrays of a finished segment, read back from its postings (for a segment whose
-    writer did not make them, indexer/blocks.py)."""
+    writer did not make them, indexer/whoosh_internals/posting_blocks.py)."""
     size = reader.doc_count_all()
     arrays = ArraysBuilder(reader.schema)
     for field in FIELDS:
@@ -83,7 +83,7 @@ def segment_arrays(reader) -> dict[str, np.ndarray]:
 class ArraysBuilder:
     """Per field: the sorted terms, and per term a slice of (document, frequency) pairs (and
     for titles and excerpts, each posting's word positions). Filled term by term, in term
-    order: by Whoosh's field writer as it writes a segment (indexer/blocks.py), or from a
+    order: by Whoosh's field writer as it writes a segment (indexer/whoosh_internals/posting_blocks.py), or from a
     finished segment's postings (``segment_arrays``)."""
 
     def __init__(self, schema):
@@ -182,8 +182,8 @@ def field_matchers(leaf, fieldname: str):
     """(term, matcher over its postings) for every term of a field in one segment, in term
     order, deleted documents included. The terms' records are read in one sequential pass
     and each matcher made straight from its record: looking each term up in Whoosh's hashed
-    term table touches pages all over it (15 MB per worker for 387 provider names at 100,000
-    articles) and costs a lookup per term."""
+    term table touches pages all over it (memory each worker keeps) and costs a lookup per
+    term."""
     fieldformat = leaf.schema[fieldname].format
     for text, info in leaf.iter_field(fieldname):
         yield text, leaf._codec.postings_reader(leaf._terms._postfile, info, fieldformat)

@@ -1,11 +1,10 @@
 """Listing the seeds folder's article files with each one's size and modification time.
 
 A reindex compares every file's size and time with the fingerprint it indexed, to read only
-the files that changed. At 100,000 files the stat calls alone are a quarter of a second of
-the kernel's time, half of what a one-file reindex costs. With a second core, a forked
-helper lists and stats half of the top-level subfolders while the reindex does the other
-half; its list comes back through a pipe (100,000 files in 100 folders: 0.45-0.49 s in one
-process, 0.28-0.30 s in two). A folder without subfolders is listed in one process, and
+the files that changed. In a large folder the stat calls alone are a large share of a
+one-file reindex. With a second core, a forked helper lists and stats half of the top-level
+subfolders while the reindex does the other half; its list comes back through a pipe
+(BENCHMARKS.md has the figures). A folder without subfolders is listed in one process, and
 if the helper fails its half is listed here.
 """
 
@@ -56,7 +55,7 @@ def scan_articles(seeds_dir: Path, with_stat: bool = True, parallel: bool = Fals
     """Every article file's path (relative, in iter_article_paths' order) with its (size,
     mtime_ns) when ``with_stat`` (or the error its stat raised), in two processes if
     ``parallel``; the files ``unchanged`` recognises are set apart as they are listed (in
-    the helper too: telling 100,000 files apart is as long as listing them)."""
+    the helper too: telling unchanged files apart costs as much as listing them)."""
     root = os.path.normpath(str(seeds_dir))
     scan = Scan()
     if not (with_stat and parallel):

@@ -188,7 +188,7 @@ class QueryParser:
     def parse_word(self, word: str) -> Query:
         """What Whoosh's parser makes of one plain word (one Term per text field, each with its
         field boost), built directly: its plugin passes cost about a millisecond per word.
-        tests/test_search_features.py compares the two on the corpus vocabulary."""
+        tests/test_whoosh_equivalence.py compares the two on the corpus vocabulary."""
         if not PLAIN_WORD.match(word):
             return self.parse_text(word)
         stems = [token.text for token in ANALYZER(word, mode="query")]

@@ -24,7 +24,7 @@ DEFAULT_QUALITY_WEIGHT = 0.2
 DEFAULT_QUALITY_CAP = 150
 RECENCY_WEIGHT = 0.5
 # Several outlets reporting a story that matches is evidence the story is what the reader is
-# after (25 natural queries: P@5 0.915 -> 0.923; story known-item MRR 0.924 -> 0.934).
+# after (the decision record in BENCHMARKS.md has the figures).
 STORY_WEIGHT = 0.1
 # A field's proximity bonus (indexer/schema.py SEARCHED_FIELDS) when the query's words stand
 # at most this far apart, in order.

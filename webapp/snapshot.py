@@ -31,7 +31,7 @@ from webapp.ranking import text_weighting
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
 
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
-TERM_PATTERNS_KEPT = 4096  # compiled highlighting expressions kept per worker (about 0.6 KB each)
+TERM_PATTERNS_KEPT = 4096  # compiled highlighting expressions kept per worker
 
 
 @dataclass
@@ -121,7 +121,7 @@ class Vocabulary:
         self.reader = reader
         self.fieldname = fieldname
         # Each segment's terms in one sequential pass: a multi-segment reader's merged walk
-        # looks every term up in every segment (seconds at 100,000 articles).
+        # looks every term up in every segment, which grows with segments times terms.
         frequency: dict[str, int] = {}
         for leaf, _ in reader.leaf_readers():
             if fieldname in leaf.schema:
@@ -240,7 +240,8 @@ class IndexSnapshot:
 
     def docnum(self, article_id: str) -> int | None:
         """The live document of an article id, looked up in Whoosh's term table (a dict of
-        every id would be 6.5 MB per 100,000 articles, for the one request that needs it)."""
+        every id would cost each worker memory in proportion to the collection, for the one
+        request that needs it)."""
         try:
             docnum = self.searcher.reader().first_id("id", article_id)
         except TermNotFound:

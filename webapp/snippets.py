@@ -3,7 +3,7 @@
 Whoosh's highlighter does the matching (through the field's stemming analyzer, so "bans"
 marks "ban") and escapes everything it does not mark; we only choose fragmenters and crop,
 and feed it the analyzer's tokens from ``FastTokens``, which makes them without the analyzer's
-chain of generators (a third of a search's time at 100,000 articles went to it).
+chain of generators (which took a large share of a search's time).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ANALYZER = text_analyzer()
 
 class FastTokens:
     """The tokens ``analyzer`` gives for highlighting (chars, stop words kept and flagged),
-    made in one loop by indexer/analysis.py. tests/test_search_features.py checks them
+    made in one loop by indexer/whoosh_internals/fused_analysis.py. tests/test_whoosh_equivalence.py checks them
     against the analyzer on the whole corpus."""
 
     def __init__(self, analyzer):
@@ -81,7 +81,7 @@ def highlight_text(text: str, terms: frozenset[str], whole: bool = False, marker
 def mark_whole(text: str, terms: frozenset[str], marker: Marker | None = None) -> str:
     """What Whoosh's highlighter gives for a whole text (WholeFragmenter, MarkFormatter, then
     merge_adjacent_marks), in one pass over the tokens: titles and most excerpts, ten of
-    each per page, are whole. tests/test_search_features.py checks it against Whoosh's
+    each per page, are whole. tests/test_whoosh_equivalence.py checks it against Whoosh's
     highlighter on every corpus title and excerpt.
 
     With a ``marker`` (``marking_pattern``), the matches are found by regular expressions
@@ -164,8 +164,8 @@ def term_pattern(written: list[str]) -> re.Pattern | None:
 
 def marking_pattern(terms: frozenset[str], forms: dict[str, list[str]], compiled: dict | None = None) -> Marker:
     """The Marker of ``terms`` from their written forms. ``compiled`` keeps each term's
-    expression across searches: compiling one expression for every new set of terms cost
-    0.22 ms a search at 100,000 articles, and most terms come back in later queries."""
+    expression across searches: compiling one for every new set of terms is a cost each
+    search would pay, and most terms come back in later queries."""
     patterns = []
     for term in sorted(terms):
         if compiled is not None and term in compiled:
