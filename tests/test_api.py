@@ -34,11 +34,11 @@ def test_missing_quality_is_null_and_nested_ids_keep_their_folder(client):
     assert hit["id"] == "nested/library" and hit["quality"] is None
 
 
-def test_all_words_are_required_before_dropping_the_last(client):
-    body = client.get("/api/search?q=cookies+weekend").get_json()
+def test_matching_all_requires_every_word_before_dropping_the_last(client):
+    body = client.get("/api/search?q=cookies+weekend&matching=all").get_json()
     assert body["matching"] == "partial" and [h["id"] for h in body["hits"]] == ["cookies"]
     assert body["words"] == [{"text": "cookies", "status": "matched"}, {"text": "weekend", "status": "dropped"}]
-    body = client.get("/api/search?q=open+beta").get_json()
+    body = client.get("/api/search?q=open+beta&matching=all").get_json()
     assert body["matching"] == "all" and [h["id"] for h in body["hits"]] == ["beta"]
 
 

@@ -95,7 +95,7 @@ def test_a_folder_of_hostile_files_loses_no_good_article(tmp_path):
     assert "link-out.md" in rejected and "outside the seeds folder" in rejected["link-out.md"]
     assert "fifo.md" in rejected and "dangling.md" in rejected
     engine = SearchEngine(tmp_path / "index")
-    found = {hit["id"] for hit in engine.search(SearchRequest(q="good article", per_page=50, collapse=False))["hits"]}
+    found = {hit["id"] for hit in engine.search(SearchRequest(q="good article", per_page=50, collapse=False, matching="all"))["hits"]}
     assert found == {f"good-{n}" for n in range(5)}
     assert engine.search(SearchRequest(q="secret"))["total"] == 0
     assert engine.search(SearchRequest(q="inside folder named"))["total"] == 1

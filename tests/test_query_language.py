@@ -40,18 +40,18 @@ def test_words_that_cannot_all_match_are_dropped_and_reported(features):
         ("cookies", "matched"), ("tracking", "matched"), ("zeppelin", "dropped")]
 
 
-def test_a_partial_match_keeps_as_many_words_as_any_article_has(features):
+def test_matching_all_keeps_as_many_words_as_any_article_has(features):
     # No article has all three words, two have "open" and "beta". Dropping the most common word
     # first would drop "beta" (as common as "open", and later), then "open", leaving "cookies".
-    body = search(features, q="open beta cookies")
+    body = search(features, q="open beta cookies", matching="all")
     assert body["matching"] == "partial" and ids(body) == ["beta", "beta-leak"]
     assert [(w["text"], w["status"]) for w in body["words"]] == [
         ("open", "matched"), ("beta", "matched"), ("cookies", "dropped")]
 
 
-def test_the_most_common_word_is_dropped_first(features):
+def test_matching_all_drops_the_most_common_word_first(features):
     # "beta" is in two articles, "cookies" in one: without an article having both, keep the rarer.
-    body = search(features, q="beta cookies")
+    body = search(features, q="beta cookies", matching="all")
     assert ids(body) == ["cookies"] and body["words"][0] == {"text": "beta", "status": "dropped"}
 
 
@@ -106,9 +106,9 @@ def test_roman_numerals_and_numbers_find_each_other(seeds, index_dir, make_clien
     write_article(seeds, "xbox.md", **article_fields("Saga on Xbox Series X", "Runs at 60 frames."))
     reindex(seeds, index_dir)
     client = make_client()
-    assert sorted(ids(search(client, q="saga iv", collapse="none"))) == ["digits", "roman"]
-    assert sorted(ids(search(client, q="saga 4", collapse="none"))) == ["digits", "roman"]
-    body = search(client, q="saga 10", collapse="none")  # X stays a letter: no article has "10"
+    assert sorted(ids(search(client, q="saga iv", collapse="none", matching="all"))) == ["digits", "roman"]
+    assert sorted(ids(search(client, q="saga 4", collapse="none", matching="all"))) == ["digits", "roman"]
+    body = search(client, q="saga 10", collapse="none", matching="all")  # X stays a letter: no article has "10"
     assert body["matching"] == "partial" and body["words"][1] == {"text": "10", "status": "dropped"}
 
 

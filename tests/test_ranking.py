@@ -94,7 +94,7 @@ def reference_top(engine, q, k=10):
 ])
 def test_top_ten_equals_an_exhaustive_ranking(corpus_index, q):
     engine = SearchEngine(corpus_index)
-    response = engine.search(SearchRequest(q=q, collapse=False))
+    response = engine.search(SearchRequest(q=q, collapse=False, matching="all"))
     assert [hit["id"] for hit in response["hits"]] == reference_top(engine, q)
 
 
@@ -119,7 +119,7 @@ def reference_leaders(engine, q, k):
 @pytest.mark.parametrize("page", [1, 2])
 def test_collapsed_pages_equal_an_exhaustive_ranking(corpus_index, q, page):
     engine = SearchEngine(corpus_index)
-    response = engine.search(SearchRequest(q=q, page=page))
+    response = engine.search(SearchRequest(q=q, page=page, matching="all"))
     expected = reference_leaders(engine, q, page * 10)[(page - 1) * 10:]
     assert expected  # the page is not empty: the comparison means something
     assert [hit["id"] for hit in response["hits"]] == expected

@@ -35,7 +35,7 @@ def story_members(snapshot, matches: Matches, keep: np.ndarray, factor: np.ndarr
         members = candidates[(stories[candidates] == stories[position]) & (candidates != position)]
         text = matches.scores[keep[members]]
         order = order_hits(sort, docs[members], text * factor[members], snapshot.published[docs[members]],
-                           snapshot.quality[docs[members]])
+                           snapshot.quality[docs[members]], None if matches.tiers is None else matches.tiers[keep[members]])
         reports[position] = members[order]
     return reports
 

@@ -1,12 +1,21 @@
-"""The match stage: the articles a parsed query matches, with their text scores, and the
-relaxed query when no allowed article matches every word."""
+"""The match stage: the articles a parsed query matches, with their text scores.
+
+How many of the words an article must have is the matching strategy:
+    all   every word; when no allowed article has them all, the most telling set any has
+    most  (the default) articles with every word first, then those with fewer, down to one:
+          tiers by the number of words matched, then by how telling the matched words are
+          (a rare word before a common one, a half-typed fragment last); a tier never
+          outranks one with more of the words, and the text score orders each tier
+    any   every article with any of the words, by text score alone
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh.query import NullQuery, Query, QueryError
+from whoosh.query import NullQuery, Or, Query, QueryError
 
 from webapp.query import Clause, ParsedQuery, stopword_query
 from webapp.scoring import PendingBonus, Unsupported, score_segments
@@ -24,6 +33,25 @@ class Matches:
     words: list[dict]
     pending: PendingBonus | None = None  # phrase bonuses counted but not yet confirmed
     scored_terms: dict = field(default_factory=dict)  # term scores, for more evaluations
+    tiers: np.ndarray | None = None  # per doc, 0 for every word, more for fewer (strategy most)
+    held: np.ndarray | None = None  # per doc, a bit per clause of ``clauses`` it matched
+    clauses: list[Clause] = field(default_factory=list)
+
+    def all_words(self) -> np.ndarray:
+        """Per doc, whether it matched every word of the query."""
+        if self.held is None:
+            return np.ones(len(self.docs), bool)
+        return self.held == (1 << len(self.clauses)) - 1
+
+    def matched_words(self, position: int) -> list[str] | None:
+        """The query words the doc at ``position`` matched, when it may lack some."""
+        if self.held is None:
+            return None
+        bits = int(self.held[position])
+        return [clause.text for bit, clause in enumerate(self.clauses) if bits >> bit & 1]
+
+
+STRATEGIES = ("all", "most", "any")
 
 
 def score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
@@ -48,8 +76,8 @@ def safe_score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0)
 
 
-def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarray) -> Matches:
-    """Match all positive clauses; if no allowed article has them all, the best partial match."""
+def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarray, strategy: str = "most") -> Matches:
+    """The articles the query matches under ``strategy`` (module docstring), with text scores."""
     terms: dict = {}
     if parsed.empty:
         docs = np.flatnonzero(snapshot.live)
@@ -60,12 +88,79 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
     positive: list[Clause] = [c for c in parsed.clauses if c.positive]
     query = parsed.build(positive)
     docs, scores, pending = text_scores(snapshot, query, terms)
+    if parsed.whole is not None or len(positive) < 2:
+        return Matches(docs, scores, query, "all", parsed.word_report(positive), pending, terms)
+    if strategy != "all":
+        return with_fewer_words(snapshot, parsed, positive, allowed, Matches(
+            docs, scores, query, "all", [], pending, terms), strategy)
     active, matching = positive, "all"
-    if parsed.whole is None and len(positive) > 1 and not allowed[docs].any():
+    if not allowed[docs].any():
         query, active = best_partial_match(snapshot, parsed, positive, allowed, terms)
         docs, scores, pending = text_scores(snapshot, query, terms)
         matching = "partial"
     return Matches(docs, scores, query, matching, parsed.word_report(active), pending, terms)
+
+
+def with_fewer_words(snapshot, parsed: ParsedQuery, clauses: list[Clause], allowed: np.ndarray, every: Matches,
+                     strategy: str) -> Matches:
+    """``every`` (the articles with every word) joined by the articles with some of the words.
+
+    Those keep their full-query scores, proximity bonus included; the others score the sum of
+    their words' scores."""
+    held = np.zeros(snapshot.size, np.int64)  # a bit per clause the article matches
+    summed = np.zeros(snapshot.size)
+    reach = []
+    for bit, clause in enumerate(clauses):
+        docs, scores, pending = text_scores(snapshot, clause.query, every.scored_terms)
+        if pending is not None:
+            pending.settle(np.arange(len(docs)), scores)
+        held[docs] |= 1 << bit
+        summed[docs] += scores
+        reach.append(len(docs))
+    excluded = [c.query for c in parsed.clauses if c.kind == "exclude"]
+    if excluded:
+        held[text_scores(snapshot, Or(excluded), every.scored_terms)[0]] = 0
+    held[every.docs] = (1 << len(clauses)) - 1
+    docs = np.flatnonzero(held)
+    scores = summed[docs]
+    full = np.searchsorted(docs, every.docs)
+    scores[full] = every.scores
+    pending = every.pending.widened(docs, full, scores) if every.pending is not None else None
+    tiers = word_tiers(held[docs], clauses, reach, snapshot.size) if strategy == "most" else None
+    query = Or([c.query for c in clauses])
+    matched = allowed[every.docs].any()
+    active = best_allowed_set(held[docs], tiers, allowed[docs], clauses)
+    return Matches(docs, scores, query, "all" if matched else "partial", parsed.word_report(active), pending,
+                   every.scored_terms, tiers, held[docs], clauses)
+
+
+def word_tiers(held: np.ndarray, clauses: list[Clause], reach: list[int], size: int) -> np.ndarray:
+    """Per article, the rank of its set of matched words: more words first, then the more
+    telling set (the sum of its words' inverse document frequencies; a fragment still being
+    typed tells nothing, so "necromancer" is never left out for "bui")."""
+    weights = [0.0 if clause.fragment else math.log(1 + size / (1 + count)) for clause, count in zip(clauses, reach)]
+    sets, inverse = np.unique(held, return_inverse=True)
+    keys = []
+    for value in sets.tolist():
+        bits = [bit for bit in range(len(clauses)) if value >> bit & 1]
+        keys.append((-len(bits), -sum(weights[bit] for bit in bits), value))
+    rank = np.empty(len(sets), np.int64)
+    rank[sorted(range(len(sets)), key=keys.__getitem__)] = np.arange(len(sets))
+    return rank[inverse]
+
+
+def best_allowed_set(held: np.ndarray, tiers: np.ndarray | None, allowed: np.ndarray,
+                     clauses: list[Clause]) -> list[Clause]:
+    """The clauses of the first allowed article's set of words (all of them when one has every
+    word; none when no allowed article has any)."""
+    if not allowed.any():
+        return []
+    if tiers is not None:
+        first = int(held[allowed][np.argmin(tiers[allowed])])
+    else:
+        counts = sum((held[allowed] >> bit) & 1 for bit in range(len(clauses)))
+        first = int(held[allowed][np.argmax(counts)])
+    return [clause for bit, clause in enumerate(clauses) if first >> bit & 1]
 
 
 def best_partial_match(snapshot, parsed: ParsedQuery, clauses: list[Clause], allowed: np.ndarray,

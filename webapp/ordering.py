@@ -21,11 +21,12 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
     docs = matches.docs[keep]
     published, quality, stories = snapshot.published[docs], snapshot.quality[docs], snapshot.story[docs]
     pending = matches.pending
+    tiers = matches.tiers[keep] if matches.tiers is not None else None
     count = max(4 * need, 64)
     while True:
         text = matches.scores[keep]
         scores = text * factor
-        order = order_head(sort, docs, scores, published, quality, count)
+        order = order_head(sort, docs, scores, published, quality, count, tiers)
         leaders = collapse_stories(order, stories) if request.collapse else order
         if len(leaders) < need and len(order) < len(docs):
             count *= 4  # many reports of few stories: look deeper
@@ -50,12 +51,17 @@ def reaching_bounds(request, matches: Matches, keep: np.ndarray, factor: np.ndar
     pending = matches.pending
     waiting = pending.pending[keep]
     lower = np.where(waiting, pending.base[keep], matches.scores[keep]) * factor
+    grouped = matches.tiers[keep] if matches.tiers is not None else None
+    tiers = grouped if grouped is not None else np.zeros(len(keep), np.int64)
     count = max(4 * need, 64)
     while True:
-        head = order_head("relevance", matches.docs[keep], lower, lower, lower, count)
+        head = order_head("relevance", matches.docs[keep], lower, lower, lower, count, grouped)
         leaders = collapse_stories(head, stories) if request.collapse else head
         if len(leaders) >= need or len(head) == len(lower):
             break
         count *= 4
-    floor = lower[leaders[need - 1]] if len(leaders) >= need else -np.inf
-    return keep[np.flatnonzero(waiting & (matches.scores[keep] * factor >= floor))]
+    if len(leaders) < need:
+        return keep[np.flatnonzero(waiting)]
+    last = leaders[need - 1]
+    reaching = (tiers < tiers[last]) | ((tiers == tiers[last]) & (matches.scores[keep] * factor >= lower[last]))
+    return keep[np.flatnonzero(waiting & reaching)]

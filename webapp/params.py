@@ -7,6 +7,7 @@ import re
 
 from webapp.filters import FACET_FILTERS, Filters
 from webapp.query import MAX_QUERY_CHARS
+from webapp.matching import STRATEGIES
 from webapp.ranking import SORTS
 from webapp.search import SearchRequest
 
@@ -129,8 +130,9 @@ def filters_from(args) -> Filters:
     return filters
 
 
-def search_request(args) -> SearchRequest:
-    """A SearchRequest from query-string arguments, or BadParameter."""
+def search_request(args, prefix: bool = False) -> SearchRequest:
+    """A SearchRequest from query-string arguments, or BadParameter. ``prefix``: the default
+    of the prefix parameter (the page's, typed as it is read, is on)."""
     return SearchRequest(
         q=text_param(args, "q", MAX_QUERY_CHARS),
         page=int_param(args, "page", 1, 1, MAX_PAGE),
@@ -141,4 +143,6 @@ def search_request(args) -> SearchRequest:
         explain=flag_param(args, "explain"),
         facet_size=int_param(args, "facet_size", 10, 1, MAX_FACET_SIZE),
         filters=filters_from(args),
+        matching=choice_param(args, "matching", STRATEGIES, "most"),
+        prefix=flag_param(args, "prefix") if args.get("prefix") else prefix,
     )

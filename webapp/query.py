@@ -10,13 +10,15 @@ with OR, AND, NOT or parentheses are parsed whole by Whoosh and not relaxed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from whoosh import qparser
+from whoosh.analysis import STOP_WORDS
 from whoosh.fields import Schema
 from whoosh.query import And, AndMaybe, AndNot, Every, NullQuery, Or, Phrase, Prefix, Query, Term, Wildcard
 
 from indexer.schema import FIELD_BOOSTS, FIELD_PREFIXES, PHRASE_BOOSTS, TEXT_FIELDS, WORDS_FIELD, text_analyzer
+from webapp.dictionary import is_dictionary_word
 from webapp.ranking import ADJACENT_BOOSTS, PHRASE_SLOP
 
 MAX_QUERY_CHARS = 500
@@ -44,6 +46,20 @@ HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
 # "colector's edition": the word before a possessive is spell-checked like a plain word.
 POSSESSIVE = re.compile(r"^([^\W\d_]+)(['’]s)$", re.IGNORECASE)
 ANALYZER = text_analyzer()
+# Question words ask; the other words say what about. Beside other words they are ignored like
+# stop words (Whoosh's list already holds is, are, can, when...), so "what is a world boss" does
+# not require "what". A query of question words alone keeps them ("the who").
+QUESTION_WORDS = frozenset("what where who whom whose why how which do does did could should would was were".split())
+# A word the typed fragment starts counts, but less than the word itself: "diablo 4 beta" typed
+# whole never ranks "betas" above "beta".
+PREFIX_WEIGHT = 0.5
+MIN_PREFIX_CHARS = 2
+# A common spelling offered beside a rare one, or two words offered for one written together,
+# rank below the word as typed.
+ALTERNATIVE_WEIGHT = 0.5
+# "diablo4" is also "diablo 4" when both parts are this many times more frequent than it.
+SPLIT_SHARE = 10
+COMPOUND = re.compile(r"^[^\W_]{4,}$")
 
 
 RARE_WORD = 2  # a word in at most this many articles may be a typo of a common one
@@ -65,6 +81,9 @@ class Clause:
     corrected: str | None = None
     suggested: str | None = None
     capped: bool = False
+    prefix: bool = False  # the last word, still being typed: also the words it starts
+    fragment: bool = False  # a prefix that is not itself a word of the collection
+    alternative: str | None = None  # another spelling or splitting also matched, ranked lower
 
     @property
     def positive(self) -> bool:
@@ -126,6 +145,10 @@ class ParsedQuery:
                 entry["corrected_to"] = clause.corrected
             if clause.capped:
                 entry["expansions_capped"] = True
+            if clause.prefix:
+                entry["prefix"] = True
+            if clause.alternative:
+                entry["also_matched"] = clause.alternative
             report.append(entry)
         return report
 
@@ -150,7 +173,10 @@ class QueryParser:
         self.parser.add_plugin(qparser.FieldsPlugin(remove_unknown=True))
         self.clauses: dict[str, Clause] = {}
 
-    def parse(self, text: str) -> ParsedQuery:
+    def parse(self, text: str, prefix: bool = False) -> ParsedQuery:
+        """``prefix``: the last word, unless a space follows it, also matches the words it
+        starts, as a reader typing sees the query."""
+        still_typing = prefix and bool(text) and not text[-1].isspace()
         text = " ".join((text or "").split())[:MAX_QUERY_CHARS]
         parsed = ParsedQuery(text)
         if not text:
@@ -162,22 +188,63 @@ class QueryParser:
             whole = self.parse_text(" ".join(tokens))
             parsed.whole = self.cap_expansions(self.rename_fields(whole))[0]
             return parsed
+        asking = any(t.lower() not in QUESTION_WORDS and t.lower() not in STOP_WORDS for t in tokens)
         for n, token in enumerate(tokens):
             if token.lower() in CONNECTORS and 0 < n < len(tokens) - 1:
                 parsed.clauses.append(Clause(token, NullQuery, "stopword"))
+            elif token.lower() in QUESTION_WORDS and asking:
+                parsed.clauses.append(Clause(token, NullQuery, "stopword"))
+            elif n == len(tokens) - 1 and still_typing:
+                parsed.clauses.append(self.cached_clause(token, typing=True))
             else:
                 parsed.clauses.append(self.cached_clause(token))
+        parsed.clauses = self.with_joined_words(parsed.clauses)
         return parsed
 
-    def cached_clause(self, token: str) -> Clause:
+    def with_joined_words(self, clauses: list[Clause]) -> list[Clause]:
+        """Two words that the collection also writes as one ("power apps", "powerapps") each
+        match the joined word too, so an article that has it counts as having both."""
+        clauses = list(clauses)
+        for n in range(len(clauses) - 1):
+            first, second = clauses[n], clauses[n + 1]
+            if not (first.kind == second.kind == "word" and PLAIN_WORD.match(first.text) and PLAIN_WORD.match(second.text)):
+                continue
+            joined = (first.text + second.text).lower()
+            if self.snapshot.vocabulary.doc_frequency(joined):
+                query = self.word_query(joined)
+                clauses[n] = replace(first, query=Or([first.query, query]), alternative=first.alternative or joined)
+                clauses[n + 1] = replace(second, query=Or([second.query, query]), alternative=second.alternative or joined)
+        return clauses
+
+    def cached_clause(self, token: str, typing: bool = False) -> Clause:
         """Clauses are not changed once made, and words recur across queries far more than
         queries do: each is parsed (and spell-checked) once per index generation."""
-        clause = self.clauses.get(token)
+        key = (token, typing)
+        clause = self.clauses.get(key)
         if clause is None:
             if len(self.clauses) >= CLAUSE_CACHE:
                 self.clauses.clear()
-            clause = self.clauses[token] = self.clause(token)
+            clause = self.clauses[key] = self.typed_clause(token) if typing else self.clause(token)
         return clause
+
+    def typed_clause(self, token: str) -> Clause:
+        """The last word as it is being typed: the word, and the most frequent words it starts.
+        A fragment that is no word at all is not spell-checked ("necro" is not a typo)."""
+        word = token.lower()
+        if not PLAIN_WORD.match(token) or len(word) < MIN_PREFIX_CHARS:
+            return self.cached_clause(token)
+        own = {t.text for t in ANALYZER(word, mode="query")}
+        started = [w for w, _ in self.snapshot.vocabulary.completions(word, MAX_EXPANSIONS + 1) if w != word]
+        stems = sorted({t.text for w in started for t in ANALYZER(w, mode="query")} - own)
+        if not stems:
+            return self.cached_clause(token)
+        fragment = not self.snapshot.vocabulary.doc_frequency(word)
+        whole = self.cached_clause(token)
+        kept = whole if whole.kind == "word" and not fragment else Clause(token, self.parse_word(token), "word")
+        expansions = [Term(name, stem, boost=FIELD_BOOSTS.get(name, 1.0) * PREFIX_WEIGHT)
+                      for stem in stems for name in TEXT_FIELDS]
+        parts = [kept.query, *expansions] if kept.query is not NullQuery else expansions
+        return replace(kept, query=Or(parts), prefix=True, fragment=fragment)
 
     def parse_text(self, text: str) -> Query:
         try:
@@ -187,14 +254,18 @@ class QueryParser:
 
     def parse_word(self, word: str) -> Query:
         """What Whoosh's parser makes of one plain word (one Term per text field, each with its
-        field boost), built directly: its plugin passes cost about a millisecond per word.
+        field boost), built directly: its plugin passes are slow next to a search.
         tests/test_whoosh_equivalence.py compares the two on the corpus vocabulary."""
         if not PLAIN_WORD.match(word):
             return self.parse_text(word)
+        return self.word_query(word)
+
+    def word_query(self, word: str, weight: float = 1.0) -> Query:
+        """One word of letters or digits in every text field, its field boosts times ``weight``."""
         stems = [token.text for token in ANALYZER(word, mode="query")]
         if len(stems) != 1:
             return self.parse_text(word)
-        return Or([Term(name, stems[0], boost=FIELD_BOOSTS.get(name, 1.0)) for name in TEXT_FIELDS])
+        return Or([Term(name, stems[0], boost=FIELD_BOOSTS.get(name, 1.0) * weight) for name in TEXT_FIELDS])
 
     def clause(self, token: str) -> Clause:
         if token.startswith("-") and len(token) > 1:
@@ -219,11 +290,33 @@ class QueryParser:
             return Clause(token, NullQuery, "stopword")  # a bare * asks for everything: like no query
         clause = Clause(token, query, kind, capped=capped)
         possessive = POSSESSIVE.match(token)
-        if kind == "word" and PLAIN_WORD.match(token):
+        split = self.split_word(token) if kind == "word" and COMPOUND.match(token) else None
+        if split:
+            weight = ALTERNATIVE_WEIGHT if self.snapshot.vocabulary.doc_frequency(token.lower()) else 1.0
+            clause.query = Or([query, And([self.word_query(part, weight) for part in split])])
+            clause.alternative = " ".join(split)
+        elif kind == "word" and PLAIN_WORD.match(token):
             self.correct(clause, token)
         elif kind == "word" and possessive:
             self.correct(clause, possessive[1], possessive[2])
         return clause
+
+    def split_word(self, token: str) -> tuple[str, str] | None:
+        """Two words of the collection that the token writes together ("diablo4", "gamepass"),
+        each far more frequent than the token itself, or None. Parts are numbers or words of
+        three letters or more that are not stop words."""
+        word = token.lower()
+        vocabulary = self.snapshot.vocabulary
+        floor = SPLIT_SHARE * max(1, vocabulary.doc_frequency(word))
+        best, best_reach = None, 0
+        for cut in range(1, len(word)):
+            parts = (word[:cut], word[cut:])
+            if not all(p.isdigit() or (len(p) >= 3 and p not in STOP_WORDS) for p in parts):
+                continue
+            reach = min(vocabulary.doc_frequency(p) for p in parts)
+            if reach >= floor and reach > best_reach:
+                best, best_reach = parts, reach
+        return best
 
     def correct(self, clause: Clause, word: str, ending: str = "") -> None:
         """Unknown words also match their closest known spellings; rare words get a suggestion.
@@ -243,8 +336,12 @@ class QueryParser:
             alternatives = [self.parse_word(w) for w, _, _ in closest]
             clause.query = Or([clause.query, *alternatives])
             clause.corrected = closest[0][0] + ending
-        elif candidates[0][2] >= 10 * frequency:
+        elif candidates[0][2] >= 10 * frequency and not is_dictionary_word(word):
+            # "announcment" in one article, "announcement" in many: the typed spelling is the
+            # rare typo. "auction" beside "action" is a word of its own and stays as typed.
             clause.suggested = candidates[0][0] + ending
+            clause.query = Or([clause.query, self.word_query(candidates[0][0], ALTERNATIVE_WEIGHT)])
+            clause.alternative = candidates[0][0]
 
     def cap_expansions(self, query: Query) -> tuple[Query, bool]:
         """Replace each wildcard by its most frequent expansions (at most MAX_EXPANSIONS)."""

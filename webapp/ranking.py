@@ -90,12 +90,13 @@ def display_sort(sort: str, matching: str) -> str:
     return sort if matching != "none" or sort != "relevance" else "date"
 
 
-def order_hits(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:
-    """Positions into ``docs`` in display order; ties go to the better score, then the older docnum."""
+def order_hits(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray, quality: np.ndarray,
+               tiers: np.ndarray | None = None) -> np.ndarray:
+    """Positions into ``docs`` in display order: by tier (the matching strategy's groups) when
+    given, then the sort's key; ties go to the better score, then the older docnum."""
     primary = primary_key(sort, scores, published, quality)
-    if primary is scores:
-        return np.lexsort((docs, -scores))
-    return np.lexsort((docs, -scores, -primary))
+    keys = [docs, -scores] if primary is scores else [docs, -scores, -primary]
+    return np.lexsort(keys if tiers is None else [*keys, tiers])
 
 
 def primary_key(sort: str, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:
@@ -107,14 +108,23 @@ def primary_key(sort: str, scores: np.ndarray, published: np.ndarray, quality: n
     return scores
 
 
-def order_head(sort: str, docs, scores, published, quality, count: int) -> np.ndarray:
-    """The display order of every position whose primary key reaches the ``count``-th largest
-    (ties included, so the head is exactly the start of the full order); the rest is unsorted
-    and left out. Sorting 40,000 matches to show ten is most of a search otherwise."""
-    primary = primary_key(sort, scores, published, quality)
+def order_head(sort: str, docs, scores, published, quality, count: int, tiers: np.ndarray | None = None) -> np.ndarray:
+    """The display order of the positions that can be among the first ``count`` (ties included,
+    so the head is exactly the start of the full order); the rest is unsorted and left out.
+    Sorting every match to show ten would be most of a search's time."""
     if count >= len(docs):
-        return order_hits(sort, docs, scores, published, quality)
-    threshold = np.partition(primary, len(primary) - count)[len(primary) - count]
-    head = np.flatnonzero(primary >= threshold)
-    return head[order_hits(sort, docs[head], scores[head], published[head], quality[head])]
+        return order_hits(sort, docs, scores, published, quality, tiers)
+    head = head_positions(primary_key(sort, scores, published, quality), count, tiers)
+    return head[order_hits(sort, docs[head], scores[head], published[head], quality[head],
+                           None if tiers is None else tiers[head])]
 
+
+def head_positions(primary: np.ndarray, count: int, tiers: np.ndarray | None) -> np.ndarray:
+    """The positions whose (tier, primary key) reaches the ``count``-th best, unordered."""
+    if tiers is None:
+        threshold = np.partition(primary, len(primary) - count)[len(primary) - count]
+        return np.flatnonzero(primary >= threshold)
+    last_tier = np.partition(tiers, count - 1)[count - 1]
+    before = np.flatnonzero(tiers < last_tier)
+    within = np.flatnonzero(tiers == last_tier)
+    return np.concatenate([before, within[head_positions(primary[within], count - len(before), None)]])

@@ -16,19 +16,23 @@ MAX_STORY_REPORTS = 10
 NO_REPORTS = np.zeros(0, np.int64)
 
 
-def answer_json(request, parsed: ParsedQuery, matches: Matches, sort: str, total: int, articles: int,
+def answer_json(request, parsed: ParsedQuery, matches: Matches, sort: str, totals: tuple[int, int, int],
                 suggestion: str | None, facets: dict, hits: list[dict]) -> dict[str, Any]:
-    """The whole answer; ``articles`` counts the matching articles, ``total`` what is listed
-    (stories when collapsing)."""
+    """The whole answer. ``totals``: what is listed (stories when collapsing), how many of
+    those match every word, and the matching articles."""
+    total, total_all_words, articles = totals
     return {
         "query": request.q,
         "total": total,
+        "total_all_words": total_all_words,
         "total_is_estimate": False,
         "total_articles": articles,
         "page": request.page,
         "per_page": request.per_page,
         "total_pages": max(1, -(-total // request.per_page)),
         "matching": matches.matching,
+        "matching_strategy": request.matching,
+        "prefix": request.prefix,
         "truncated": parsed.truncated,
         "words": matches.words,
         "suggestion": suggestion,
@@ -41,16 +45,21 @@ def answer_json(request, parsed: ParsedQuery, matches: Matches, sort: str, total
     }
 
 
-def page_json(snapshot, request, matches: Matches, docs: np.ndarray, page: np.ndarray, text: np.ndarray,
+def page_json(snapshot, request, matches: Matches, keep: np.ndarray, page: np.ndarray, text: np.ndarray,
               factors: Factors, reports: dict[int, np.ndarray]) -> list[dict[str, Any]]:
-    """The hits of the page (positions into ``docs``), with their stories' other reports and,
-    if asked, how each score was made."""
+    """The hits of the page (positions into ``keep``, the allowed matches), with the words each
+    matched when it may lack some, their stories' other reports and, if asked, how each score
+    was made."""
+    docs = matches.docs[keep]
     scores = factors.scores(text)
     terms = highlight_terms(matches.query, snapshot)
     marker = snapshot.marking_pattern(terms) if terms else None
     hits = []
     for position in page:
         hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms, marker)
+        matched = matches.matched_words(int(keep[position]))
+        if matched is not None:
+            hit["matched_words"] = matched
         if request.collapse:
             hit["story"] = story_json(snapshot, docs[reports.get(int(position), NO_REPORTS)])
         if request.explain:

@@ -259,6 +259,21 @@ class PendingBonus:
         self.pending[positions] = False
 
 
+    def widened(self, docs: np.ndarray, positions: np.ndarray, scores: np.ndarray) -> PendingBonus:
+        """The same pending bonuses for a larger set of matches: ``docs``, where this one's
+        docs sit at ``positions``, the others with the exact ``scores`` they already have."""
+        base = scores.copy()
+        base[positions] = self.base
+        pending = np.zeros(len(docs), bool)
+        pending[positions] = self.pending
+        bonuses = []
+        for bonus, upper in self.bonuses:
+            wide = np.zeros(len(docs))
+            wide[positions] = upper
+            bonuses.append((bonus, wide))
+        return PendingBonus(self.segments, docs, base, bonuses, pending)
+
+
 def confirm_bonus(segments, bonus: Bonus, docnums: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """The bonus each of ``docnums`` earns (0 where its words do not stand close enough)."""
     found = np.zeros(len(docnums))

@@ -41,16 +41,18 @@ class SearchRequest:
     explain: bool = False
     facet_size: int = 10
     filters: Filters = field(default_factory=Filters)
+    matching: str = "most"  # all, most or any of the words (webapp/matching.py)
+    prefix: bool = False  # the last word, still being typed, also matches the words it starts
 
 
 def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: float,
                quality_cap: int) -> dict[str, Any]:
     """The answer to ``request`` from one index snapshot."""
-    parsed = snapshot.parser.parse(request.q)
+    parsed = snapshot.parser.parse(request.q, prefix=request.prefix)
 
     masks = filter_masks(snapshot, request.filters)
     allowed = combine(masks)
-    matches = match_query(snapshot, parsed, allowed)
+    matches = match_query(snapshot, parsed, allowed, request.matching)
     keep = np.flatnonzero(allowed[matches.docs])  # positions of the allowed matches
     docs = matches.docs[keep]
 
@@ -64,9 +66,11 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
 
     reports = story_members(snapshot, matches, keep, factor, sort, page) if request.collapse else {}
     total = count_stories(snapshot.story[docs]) if request.collapse else len(docs)
+    every = matches.all_words()[keep]
+    total_all_words = count_stories(snapshot.story[docs[every]]) if request.collapse else int(every.sum())
 
     facets = facet_counts(snapshot, matches.docs, masks, request.collapse, request.facet_size)
 
-    hits = page_json(snapshot, request, matches, docs, page, text, factors, reports)
-    suggestion = suggestion_for(snapshot, parsed, len(docs), allowed, matches.scored_terms)
-    return answer_json(request, parsed, matches, sort, total, len(docs), suggestion, facets, hits)
+    hits = page_json(snapshot, request, matches, keep, page, text, factors, reports)
+    suggestion = suggestion_for(snapshot, parsed, int(every.sum()), allowed, matches.scored_terms)
+    return answer_json(request, parsed, matches, sort, (total, total_all_words, len(docs)), suggestion, facets, hits)
