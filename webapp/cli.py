@@ -252,8 +252,11 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
 @index_option
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 100))
 @click.option("--per-page", default=10, show_default=True, type=click.IntRange(1, 50))
+@click.option("--matching", type=click.Choice(["all", "most", "any"]), default="most", show_default=True,
+              help="How many words an article needs: most fills the page with articles that have fewer words "
+                   "after those with all of them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
-def search_command(query, index, page, per_page, as_json):
+def search_command(query, index, page, per_page, matching, as_json):
     """Search the index from the terminal.
 
     \b
@@ -265,7 +268,7 @@ def search_command(query, index, page, per_page, as_json):
     from webapp.search import SearchRequest
 
     try:
-        response = SearchEngine(index).search(SearchRequest(q=query, page=page, per_page=per_page))
+        response = SearchEngine(index).search(SearchRequest(q=query, page=page, per_page=per_page, matching=matching))
     except IndexerError as exc:
         fail(str(exc), EXIT_FAILED)
     if as_json:
@@ -280,10 +283,16 @@ def print_results(response: dict, query: str, page: int, per_page: int) -> None:
     width = max(60, shutil.get_terminal_size((100, 20)).columns)
     title_width = width - 48
     unit = "stories" if response["collapse"] == "story" else "articles"
-    click.echo(click.style(f"{response['total']} {unit} for {query!r}", bold=True) + f" ({response['took_ms']} ms)")
+    every = f", {response['total_all_words']} with every word" if response["total_all_words"] < response["total"] else ""
+    click.echo(click.style(f"{response['total']} {unit} for {query!r}", bold=True) + f" ({response['took_ms']} ms{every})")
     if response["suggestion"]:
         click.echo("did you mean: " + click.style(response["suggestion"], fg="yellow"))
+    wanted = [w["text"] for w in response["words"] if w["status"] in ("matched", "dropped")]
+    divided = False
     for rank, hit in enumerate(response["hits"], (page - 1) * per_page + 1):
+        if not divided and len(hit.get("matched_words", wanted)) < len(wanted):
+            click.echo(click.style("also matching some of your words:", dim=True))
+            divided = True
         title = hit["title"] if len(hit["title"]) <= title_width else hit["title"][: title_width - 1] + "…"
         provider = (hit["provider"]["name"] or "")[:20]
         date = (hit["published"] or "")[:10]

@@ -6,6 +6,7 @@ tests validate real responses against it (schemathesis) and the page's own reque
 
 from __future__ import annotations
 
+from webapp.matching import STRATEGIES
 from webapp.params import MAX_FACET_SIZE, MAX_FILTER_VALUES, MAX_HALF_LIFE_DAYS, MAX_PAGE, MAX_PER_PAGE
 from webapp.query import MAX_QUERY_CHARS
 from webapp.ranking import SORTS
@@ -49,6 +50,14 @@ SEARCH_PARAMETERS = [
                 "Values per facet."),
     query_param("explain", {"anyOf": [{"type": "boolean"}, EMPTY], "default": False},
                 "Break each hit's score into its factors."),
+    query_param("matching", {"type": "string", "enum": [*STRATEGIES, ""], "default": "most"},
+                "How many query words an article needs. most: articles with every word first, then those "
+                "with fewer (a tier never outranks one with more words), so a page is never short while "
+                "articles have some of the words; all: every word (when no article has them all, the most "
+                "telling words any has); any: any word, by score alone."),
+    query_param("prefix", {"anyOf": [{"type": "boolean"}, EMPTY], "default": False},
+                "Read the last word, unless the query ends with a space, as still being typed: it also "
+                "matches the words it starts, ranked below the word itself. The search page turns it on."),
 ]
 
 REPORT = {
@@ -81,6 +90,8 @@ HIT = {
         "story": {"type": "object", "required": ["more", "reports"],
                   "properties": {"more": {"type": "integer", "minimum": 0},
                                  "reports": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}}},
+        "matched_words": {"type": "array", "items": {"type": "string"},
+                          "description": "The query words this hit matched, when a strategy lets hits lack some."},
         "explain": {"type": "object", "required": ["text", "quality_factor", "recency_factor", "story_factor", "score"],
                     "properties": {k: {"type": "number"} for k in ("text", "quality_factor", "recency_factor",
                                                                     "story_factor", "score")}},
@@ -89,11 +100,13 @@ HIT = {
 
 SEARCH_RESPONSE = {
     "type": "object",
-    "required": ["query", "total", "total_is_estimate", "total_articles", "page", "per_page", "total_pages", "took_ms",
-                 "matching", "words", "suggestion", "sort", "collapse", "filters", "facets", "hits"],
+    "required": ["query", "total", "total_all_words", "total_is_estimate", "total_articles", "page", "per_page", "total_pages", "took_ms",
+                 "matching", "matching_strategy", "prefix", "words", "suggestion", "sort", "collapse", "filters", "facets", "hits"],
     "properties": {
         "query": {"type": "string"},
         "total": {"type": "integer", "minimum": 0},
+        "total_all_words": {"type": "integer", "minimum": 0,
+                            "description": "How many of the total (stories or articles) match every word."},
         "total_is_estimate": {"type": "boolean"},
         "total_articles": {"type": "integer", "minimum": 0},
         "page": {"type": "integer", "minimum": 1},
@@ -101,13 +114,17 @@ SEARCH_RESPONSE = {
         "total_pages": {"type": "integer", "minimum": 1},
         "took_ms": {"type": "number"},
         "cached": {"type": "boolean"},
-        "matching": {"type": "string", "enum": ["all", "partial", "none"]},
+        "matching": {"type": "string", "enum": ["all", "partial", "none"],
+                     "description": "all: some article has every word; partial: none has; none: no words."},
+        "matching_strategy": {"type": "string", "enum": list(STRATEGIES)},
+        "prefix": {"type": "boolean"},
         "truncated": {"type": "boolean"},
         "words": {"type": "array", "items": {
             "type": "object", "required": ["text", "status"],
             "properties": {"text": {"type": "string"},
                            "status": {"type": "string", "enum": ["matched", "dropped", "ignored", "excluded"]},
-                           "corrected_to": {"type": "string"}, "expansions_capped": {"type": "boolean"}}}},
+                           "corrected_to": {"type": "string"}, "expansions_capped": {"type": "boolean"},
+                           "prefix": {"type": "boolean"}, "also_matched": {"type": "string"}}}},
         "suggestion": NULLABLE_STRING,
         "sort": {"type": "string", "enum": list(SORTS)},
         "collapse": {"type": "string", "enum": ["story", "none"]},

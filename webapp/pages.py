@@ -42,7 +42,7 @@ def search_url(args: MultiDict, **changes) -> str:
 def search_page():
     args = request.args
     try:
-        search = search_request(args)
+        search = search_request(args, prefix=True)  # the page reads the query as it is typed
     except BadParameter as exc:
         return render_template("search.html", q=args.get("q", ""), error=exc.message, results=None, args=args,
                                search_url=search_url), 400
@@ -52,8 +52,24 @@ def search_page():
     feed_url = "/feed.atom?" + urlencode([(k, v) for k, v in args.items(multi=True)
                                           if k in SEARCH_PARAMS and k not in ("sort", "collapse", "per_page") and v])
     return render_template("search.html", q=search.q, results=results, error=None, args=args, search_url=search_url,
-                           max_page=MAX_PAGE, year_range=year_range, feed_url=feed_url,
+                           max_page=MAX_PAGE, year_range=year_range, feed_url=feed_url, hit_groups=hit_groups,
+                           missing_words=missing_words,
                            show_images=current_app.config["SHOW_IMAGES"])
+
+
+def query_words(results: dict) -> list[str]:
+    return [w["text"] for w in results["words"] if w["status"] in ("matched", "dropped")]
+
+
+def hit_groups(results: dict) -> tuple[list[dict], list[dict]]:
+    """The page's hits with every word of the query, and those with only some of them."""
+    wanted = len(query_words(results))
+    every = [hit for hit in results["hits"] if len(hit.get("matched_words", ())) in (0, wanted)]
+    return every, [hit for hit in results["hits"] if hit not in every]
+
+
+def missing_words(results: dict, hit: dict) -> list[str]:
+    return [word for word in query_words(results) if word not in hit.get("matched_words", ())]
 
 
 def year_range(year: str) -> dict:

@@ -340,8 +340,10 @@ class QueryParser:
             # "announcment" in one article, "announcement" in many: the typed spelling is the
             # rare typo. "auction" beside "action" is a word of its own and stays as typed.
             clause.suggested = candidates[0][0] + ending
-            clause.query = Or([clause.query, self.word_query(candidates[0][0], ALTERNATIVE_WEIGHT)])
-            clause.alternative = candidates[0][0]
+            common = self.word_query(candidates[0][0], ALTERNATIVE_WEIGHT)
+            if set(common.iter_all_terms()) - set(clause.query.iter_all_terms()):  # not the same stem
+                clause.query = Or([clause.query, common])
+                clause.alternative = candidates[0][0]
 
     def cap_expansions(self, query: Query) -> tuple[Query, bool]:
         """Replace each wildcard by its most frequent expansions (at most MAX_EXPANSIONS)."""
