@@ -105,10 +105,23 @@ def test_results_update_in_place_while_typing(page, server):
     page.goto(server.base + "/")
     page.type("#q", "tattoo beta", delay=30)
     page.locator("ol.hits li.hit").first.wait_for()
-    assert "tattoo" in page.locator("ol.hits").inner_text().lower()
+    assert "tattoo" in page.locator("ol.hits").first.inner_text().lower()
     assert query_of(page)["q"] == ["tattoo beta"]  # the address follows, so reload shows the same
     page.reload()
-    assert "tattoo" in page.locator("ol.hits").inner_text().lower()
+    assert "tattoo" in page.locator("ol.hits").first.inner_text().lower()
+
+
+def test_instant_results_read_the_word_being_typed(page, server):
+    page.goto(server.base + "/")
+    page.type("#q", "necromancer bui", delay=30)
+    page.wait_for_url(lambda url: params(url).get("q") == ["necromancer bui"])
+    first = page.locator("ol.hits li.hit").first
+    playwright_api.expect(first).to_contain_text(re.compile("necromancer build", re.IGNORECASE))
+    page.fill("#q", "")
+    page.type("#q", "necro", delay=30)
+    page.wait_for_url(lambda url: params(url).get("q") == ["necro"])
+    playwright_api.expect(page.locator("ol.hits li.hit").first).to_contain_text(re.compile("necromancer", re.IGNORECASE))
+    assert "No articles match" not in page.locator("main").inner_text()
 
 
 def test_facets_pages_and_the_back_button(page, server):
