@@ -88,16 +88,23 @@ def write_collection(model: CorpusModel, count: int, folder: Path, seed: int = 7
         path.write_text("---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n", encoding="utf-8")
 
 
+TYPED_SHARE = 3  # one query in this many ends in a word still being typed (a prefix)
+
+
 def make_queries(model: CorpusModel, count: int = 300, seed: int = 11) -> list[str]:
     """Unique 1-3 word queries, words drawn by their frequency (frequent words are common in
-    real queries too, and they are the expensive ones)."""
+    real queries too, and they are the expensive ones); one in TYPED_SHARE ends in the first
+    letters of its last word, as the page asks while a reader types."""
     rng = random.Random(seed)
     candidates = [(w, c) for w, c in zip(model.words, model.weights) if len(w) > 2 and w not in QUERY_STOP]
     words, weights = zip(*candidates)
     queries: list[str] = []
     seen = set()
     while len(queries) < count:
-        query = " ".join(rng.choices(words, weights=weights, k=rng.choice((1, 2, 2, 3))))
+        chosen = rng.choices(words, weights=weights, k=rng.choice((1, 2, 2, 3)))
+        if len(queries) % TYPED_SHARE == TYPED_SHARE - 1 and len(chosen[-1]) > 3:
+            chosen[-1] = chosen[-1][:rng.randint(2, len(chosen[-1]) - 1)]
+        query = " ".join(chosen)
         if query not in seen and len(set(query.split())) == len(query.split()):
             seen.add(query)
             queries.append(query)
