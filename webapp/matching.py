@@ -52,6 +52,7 @@ class Matches:
 
 
 STRATEGIES = ("all", "most", "any")
+TABLE_WORDS = 10  # up to this many words, the tier of every set of them is tabled
 
 
 def score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
@@ -139,14 +140,15 @@ def word_tiers(held: np.ndarray, clauses: list[Clause], reach: list[int], size: 
     telling set (the sum of its words' inverse document frequencies; a fragment still being
     typed tells nothing, so "necromancer" is never left out for "bui")."""
     weights = [0.0 if clause.fragment else math.log(1 + size / (1 + count)) for clause, count in zip(clauses, reach)]
-    sets, inverse = np.unique(held, return_inverse=True)
+    # every possible set when there are few words (a lookup, no sort of the matches)
+    sets = np.arange(1 << len(clauses)) if len(clauses) <= TABLE_WORDS else np.unique(held)
     keys = []
     for value in sets.tolist():
         bits = [bit for bit in range(len(clauses)) if value >> bit & 1]
         keys.append((-len(bits), -sum(weights[bit] for bit in bits), value))
     rank = np.empty(len(sets), np.int64)
     rank[sorted(range(len(sets)), key=keys.__getitem__)] = np.arange(len(sets))
-    return rank[inverse]
+    return rank[held] if len(clauses) <= TABLE_WORDS else rank[np.searchsorted(sets, held)]
 
 
 def best_allowed_set(held: np.ndarray, tiers: np.ndarray | None, allowed: np.ndarray,

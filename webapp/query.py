@@ -53,6 +53,9 @@ QUESTION_WORDS = frozenset("what where who whom whose why how which do does did 
 # A word the typed fragment starts counts, but less than the word itself: "diablo 4 beta" typed
 # whole never ranks "betas" above "beta".
 PREFIX_WEIGHT = 0.5
+# The most frequent words a fragment starts that it also matches: the rare ones add cost to every
+# keystroke and almost nothing to a page.
+PREFIX_EXPANSIONS = 10
 MIN_PREFIX_CHARS = 2
 # A common spelling offered beside a rare one, or two words offered for one written together,
 # rank below the word as typed.
@@ -234,7 +237,7 @@ class QueryParser:
         if not PLAIN_WORD.match(token) or len(word) < MIN_PREFIX_CHARS:
             return self.cached_clause(token)
         own = {t.text for t in ANALYZER(word, mode="query")}
-        started = [w for w, _ in self.snapshot.vocabulary.completions(word, MAX_EXPANSIONS + 1) if w != word]
+        started = [w for w, _ in self.snapshot.vocabulary.completions(word, PREFIX_EXPANSIONS + 1) if w != word]
         stems = sorted({t.text for w in started for t in ANALYZER(w, mode="query")} - own)
         if not stems:
             return self.cached_clause(token)

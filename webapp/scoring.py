@@ -82,7 +82,7 @@ class SegmentScorer:
         elif type(query) is AndNot:
             result = self.and_not(query, top)
         elif type(query) is Or and query.minmatch in (0, 1, None) and query.scale is None:
-            result = self.union(query.subqueries)
+            result = self.cached_union(query)
         elif type(query) is And:
             result = self.intersection([self.evaluate(q, top=False) for q in query.subqueries])
         elif type(query) is Not:
@@ -144,6 +144,18 @@ class SegmentScorer:
         if norms is None:
             norms = self.postings.norms[key] = k1 * ((1 - b) + b * self.postings.lengths(name) / avgfl)
         return norms
+
+    def cached_union(self, query: Or) -> Scored:
+        """A word's union over its fields, once per request: the matching strategy evaluates
+        each word alone after the query whole. A copy, as callers add into their result."""
+        key = ("union", query)
+        found = self.scored_terms.get(key)
+        if found is None:
+            result = self.union(query.subqueries)
+            if result.bonuses:
+                return result
+            found = self.scored_terms[key] = (result.mask, result.score)
+        return Scored(found[0].copy(), found[1].copy())
 
     def union(self, subqueries: list[Query]) -> Scored:
         result = self.empty()
