@@ -34,8 +34,8 @@ def test_bench_runs_end_to_end_on_a_small_collection(corpus_dir, tmp_path):
 
 
 def test_the_load_generator_counts_only_whole_search_answers():
-    answers = {"/api/search?q=good": (200, b'{"total": 0, "hits": []}'), "/api/search?q=empty": (200, b"{}"),
-               "/api/search?q=down": (503, b'{"error": {}}')}
+    answers = {"/api/search?q=good&prefix=true": (200, b'{"total": 0, "hits": []}'), "/api/search?q=empty&prefix=true": (200, b"{}"),
+               "/api/search?q=down&prefix=true": (503, b'{"error": {}}')}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
