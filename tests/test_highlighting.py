@@ -22,3 +22,18 @@ def test_long_texts_are_cropped_around_the_match(features):
 def test_filter_only_queries_get_the_start_of_the_excerpt(features):
     hit = search(features, type="video")["hits"][0]
     assert hit["snippet"].startswith("A leak of closed beta footage") and "<mark>" not in hit["highlights"]["excerpt"]
+
+
+def test_a_snippet_between_equal_fragments_is_always_the_earlier_one():
+    """Whoosh breaks ties between fragments by their memory addresses (Fragment.__lt__ compares
+    id()), so one search could show another snippet each run; ties go to the earlier one."""
+    from whoosh.highlight import Fragment, Token
+
+    from webapp.snippets import EarlierFirstScorer, highlight_text
+
+    text = "alpha " + "x " * 200 + "alpha"
+    match = lambda at: Token(text="alpha", startchar=at, endchar=at + 5, boost=1.0, matched=True)
+    early, late = Fragment(text, [match(0)], 0, 50), Fragment(text, [match(406)], 360, 411)
+    scorer = EarlierFirstScorer()
+    assert int(scorer(early)) == int(scorer(late)) and scorer(early) > scorer(late)
+    assert highlight_text(text, frozenset({"alpha"})).startswith("<mark>alpha</mark>")

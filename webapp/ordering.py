@@ -11,17 +11,17 @@ from webapp.ranking import order_head
 
 
 def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
-               need: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               need: int, tiers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Text scores, the head of the display order and its story leaders, exact for the first
     ``need`` leaders.
 
     A pending score is an upper bound, so once every article up to the ``need``-th leader
     is confirmed no article below can overtake one: confirming lowers a score or keeps it.
-    Only the head of the order that can hold ``need`` leaders is sorted."""
+    Only the head of the order that can hold ``need`` leaders is sorted. ``tiers``: per kept
+    position, the matching strategy's tier, which orders before the score."""
     docs = matches.docs[keep]
     published, quality, stories = snapshot.published[docs], snapshot.quality[docs], snapshot.story[docs]
     pending = matches.pending
-    tiers = matches.tiers[keep] if matches.tiers is not None else None
     count = max(4 * need, 64)
     while True:
         text = matches.scores[keep]
@@ -39,19 +39,18 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
         if not len(unsettled):
             return text, order, leaders
         if sort == "relevance":
-            unsettled = np.union1d(unsettled, reaching_bounds(request, matches, keep, factor, stories, need))
+            unsettled = np.union1d(unsettled, reaching_bounds(request, matches, keep, factor, stories, need, tiers))
         pending.settle(unsettled, matches.scores)
 
 
 def reaching_bounds(request, matches: Matches, keep: np.ndarray, factor: np.ndarray, stories: np.ndarray,
-                    need: int) -> np.ndarray:
+                    need: int, grouped: np.ndarray | None) -> np.ndarray:
     """The pending articles whose upper bound reaches the least the page's last leader can
     score (its score without unconfirmed bonuses): exactly the ones that must be confirmed,
     found at once instead of a few per round."""
     pending = matches.pending
     waiting = pending.pending[keep]
     lower = np.where(waiting, pending.base[keep], matches.scores[keep]) * factor
-    grouped = matches.tiers[keep] if matches.tiers is not None else None
     tiers = grouped if grouped is not None else np.zeros(len(keep), np.int64)
     count = max(4 * need, 64)
     while True:

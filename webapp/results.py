@@ -61,7 +61,7 @@ def page_json(snapshot, request, matches: Matches, keep: np.ndarray, page: np.nd
         if matched is not None:
             hit["matched_words"] = matched
         if request.collapse:
-            hit["story"] = story_json(snapshot, docs[reports.get(int(position), NO_REPORTS)])
+            hit["story"] = story_json(snapshot, reports.get(int(docs[position]), NO_REPORTS))
         if request.explain:
             hit["explain"] = {"text": round(float(text[position]), 4),
                               "quality_factor": round(float(factors.quality[position]), 4),

@@ -62,6 +62,14 @@ def crop(text: str, limit: int = SNIPPET_CHARS) -> str:
     return cut.rstrip(" ,;:") + ELLIPSIS
 
 
+class EarlierFirstScorer(highlight.BasicFragmentScorer):
+    """Whoosh's fragment score, with ties going to the earlier fragment: Whoosh breaks them by
+    the fragments' memory addresses, so the same search could show another snippet each run."""
+
+    def __call__(self, fragment) -> float:
+        return super().__call__(fragment) + 1 / (2 + fragment.startchar)  # under 1: only a tie-break
+
+
 def highlight_text(text: str, terms: frozenset[str], whole: bool = False, marker: Marker | None = None) -> str:
     """Escaped HTML of ``text`` with ``terms`` marked; cropped around matches unless ``whole``."""
     if not text:
@@ -72,7 +80,8 @@ def highlight_text(text: str, terms: frozenset[str], whole: bool = False, marker
             marked = mark_whole(text, terms, marker)
         else:
             fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=90, charlimit=None)
-            marked = merge_adjacent_marks(highlight.highlight(text, terms, TOKENS, fragmenter, MarkFormatter(), top=2))
+            marked = merge_adjacent_marks(highlight.highlight(text, terms, TOKENS, fragmenter, MarkFormatter(), top=2,
+                                                              scorer=EarlierFirstScorer()))
         if marked:
             return marked if whole or len(text) <= SNIPPET_CHARS else with_ellipses(marked, text)
     return escape(text if whole else crop(text), quote=False)
