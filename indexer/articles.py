@@ -16,6 +16,7 @@ import stat
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -376,18 +377,28 @@ def as_quality(value: Any) -> int | None:
     return int(min(number, 1_000_000))
 
 
+def web_url(url: str | None) -> str | None:
+    """The one link policy of every output: only http(s) URLs leave newsfinder; javascript:,
+    data:, vbscript: and the like are dropped, here when a file is read and again at output."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
 def as_url(value: Any) -> str | None:
-    text = as_text(value, 2000)
-    return text or None
+    return web_url(as_text(value, 2000))
 
 
 def first_url(images: Any) -> str | None:
     if isinstance(images, list):
         for image in images:
-            if isinstance(image, dict) and as_url(image.get("url")):
-                return as_url(image.get("url"))
-            if isinstance(image, str) and image.strip():
-                return image.strip()
+            url = as_url(image.get("url") if isinstance(image, dict) else image)
+            if url:
+                return url
     return None
 
 

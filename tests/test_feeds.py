@@ -68,3 +68,16 @@ def test_feed_honours_filters_and_rejects_bad_ones(seeds, index_dir, make_client
     feed = feedparser.parse(client.get("/feed.atom?q=privacy&topic=Privacy").data)
     assert [e.title for e in feed.entries] == ["Alpha privacy"]
     assert client.get("/feed.atom?min_quality=lots").status_code == 400
+
+
+def test_characters_xml_cannot_hold_never_break_the_feed(seeds, index_dir, make_client):
+    # YAML escapes let an article carry control characters and non-characters
+    (seeds / "ctl.md").write_text('---\ntitle: "Control \\x01 \\x1b[31m \\0 \\uFFFE story"\nexcerpt: "Bell \\x07 here"\n'
+                                  'publishedDateTime: 2024-03-09T10:00:00Z\nwebUrl: "https://example.org/ctl"\n---\n',
+                                  encoding="utf-8")
+    reindex(seeds, index_dir)
+    response = make_client().get("/feed.atom?q=control")
+    root = ET.fromstring(response.data)  # well-formed XML
+    feed = feedparser.parse(response.data)
+    assert not feed.bozo and feed.entries[0].title.startswith("Control") and "story" in feed.entries[0].title
+    assert len(root.findall("{http://www.w3.org/2005/Atom}entry")) == 1

@@ -152,6 +152,24 @@ def test_hostile_related_coverage_and_links_stay_inert(seeds, index_dir, make_cl
     assert "&lt;svg onload=alert(2)&gt; related" in article_html
 
 
+def test_no_output_passes_a_link_that_is_not_http(seeds, index_dir, make_client):
+    """One link policy everywhere: the JSON API, like the page and Atom, only ever gives http(s)."""
+    write_article(seeds, "evil.md", **article_fields(
+        "Evil links story", "x", webUrl="javascript:alert(1)", images=["data:image/svg+xml,<svg onload=alert(2)>"],
+        related=[{"title": "evil related", "webUrl": "vbscript:msgbox(3)"},
+                 {"title": "fine related", "webUrl": "https://example.org/fine"}]))
+    write_article(seeds, "mate.md", **article_fields("Evil links story again", "x", webUrl=" JavaScript:alert(4)"))
+    reindex(seeds, index_dir)
+    client = make_client()
+    answers = [client.get(url).get_data(as_text=True) for url in (
+        "/api/search?q=evil+links", "/api/search?q=evil&collapse=none", "/api/articles/evil", "/api/articles/mate",
+        "/api/suggest?q=evil", "/feed.atom?q=evil", "/articles/evil", "/?q=evil")]
+    for text in answers:
+        lowered = text.lower()
+        assert "javascript:" not in lowered and "vbscript:" not in lowered and "data:image" not in lowered
+    assert "https://example.org/fine" in answers[2]
+
+
 # --- logs --------------------------------------------------------------------------------
 
 def test_one_json_log_line_per_request_without_address_or_query(small_index, caplog):

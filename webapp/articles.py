@@ -12,7 +12,7 @@ from webapp.collapse import collapse_stories
 from webapp.matching import safe_score_all
 from webapp.query import ANALYZER
 from webapp.ranking import DEFAULT_QUALITY_WEIGHT, quality_factor
-from webapp.results import report_json
+from webapp.results import report_json, with_safe_links
 
 MORE_LIKE_THIS = 5
 KEY_TERMS = 8
@@ -28,7 +28,7 @@ def article_details(engine, article_id: str) -> dict | None:
     same[docnum] = False
     siblings = np.flatnonzero(same).tolist()
     return {
-        "article": article,
+        "article": with_safe_links(article),
         "story": [report_json(snapshot, n) for n in siblings],
         "more_like_this": more_like_this(snapshot, docnum, article),
     }

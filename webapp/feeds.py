@@ -4,6 +4,7 @@ Atom feed of any search (follow a topic in a feed reader)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import quote, urlencode
 from xml.etree import ElementTree as ET
 
@@ -20,8 +21,25 @@ OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
 FEED_ENTRIES = 30
 
 
+# Characters XML 1.0 cannot hold at all, even escaped (an article may carry them as YAML escapes).
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(root: ET.Element) -> ET.Element:
+    """The tree with every character XML cannot hold removed from its texts and attributes."""
+    for element in root.iter():
+        for name in ("text", "tail"):
+            value = getattr(element, name)
+            if value and NOT_XML.search(value):
+                setattr(element, name, NOT_XML.sub("", value))
+        for key, value in element.attrib.items():
+            if NOT_XML.search(value):
+                element.attrib[key] = NOT_XML.sub("", value)
+    return root
+
+
 def xml_response(root: ET.Element, content_type: str, status: int = 200) -> Response:
-    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body = ET.tostring(xml_safe(root), encoding="utf-8", xml_declaration=True)
     return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
 
 

@@ -1,16 +1,8 @@
-"""Which article URLs become links on a page or in a feed."""
+"""Which URLs become links in any output: the indexer's one policy (only http and https),
+applied again at output for indexes written before it."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from indexer.articles import web_url as safe_link
 
-
-def safe_link(url: str | None) -> str | None:
-    """Only http(s) URLs become links; javascript:, data: and the like are dropped."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url.strip() if scheme in ("http", "https") else None
+__all__ = ["safe_link"]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from whoosh.query import NullQuery, Query
 
+from webapp.links import safe_link
 from webapp.matching import Matches
 from webapp.query import ParsedQuery
 from webapp.ranking import Factors
@@ -80,9 +81,15 @@ def story_json(snapshot, members: np.ndarray) -> dict[str, Any]:
     }
 
 
+def with_safe_links(article: dict[str, Any]) -> dict[str, Any]:
+    """A stored article as it may leave: its URL, image and related links only if http(s)."""
+    related = [{**item, "url": safe_link(item.get("url"))} for item in article.get("related") or []]
+    return {**article, "url": safe_link(article["url"]), "image": safe_link(article["image"]), "related": related}
+
+
 def report_json(snapshot, docnum: int) -> dict[str, Any]:
     article = snapshot.article(docnum)
-    return {"id": article["id"], "title": article["title"], "url": article["url"],
+    return {"id": article["id"], "title": article["title"], "url": safe_link(article["url"]),
             "provider": article["provider_name"], "published": article["published"]}
 
 
@@ -111,13 +118,13 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], marker=
         "title": article["title"],
         "excerpt": article["excerpt"],
         "snippet": plain_text(excerpt_html),
-        "url": article["url"],
+        "url": safe_link(article["url"]),
         "provider": {"name": article["provider_name"], "domain": article["provider_domain"]},
         "topics": article["topics"],
         "published": article["published"],
         "quality": article["quality"],
         "type": article["type"],
-        "image": article["image"],
+        "image": safe_link(article["image"]),
         "score": round(score, 4),
         "highlights": {
             "title": highlight_text(article["title"], terms, whole=True, marker=marker),
