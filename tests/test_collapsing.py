@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def test_reports_of_one_story_collapse_into_one_hit(corpus_client):
-    collapsed = corpus_client.get("/api/search?q=38+million+records+power+apps").get_json()
-    flat = corpus_client.get("/api/search?q=38+million+records+power+apps&collapse=none").get_json()
+    collapsed = corpus_client.get("/api/search?q=38+million+records+power+apps&matching=all").get_json()
+    flat = corpus_client.get("/api/search?q=38+million+records+power+apps&collapse=none&matching=all").get_json()
     assert collapsed["total"] < flat["total"] == collapsed["total_articles"]
     top = collapsed["hits"][0]
     assert top["story"]["more"] >= 10

@@ -77,8 +77,13 @@ def safe_score_all(searcher, query: Query) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0)
 
 
-def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarray, strategy: str = "most") -> Matches:
-    """The articles the query matches under ``strategy`` (module docstring), with text scores."""
+def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarray, strategy: str = "most",
+                fill: int = 10, collapse: bool = True) -> Matches:
+    """The articles the query matches under ``strategy`` (module docstring), with text scores.
+    ``fill``: under ``most``, the articles with fewer words join only when fewer than this many
+    articles (stories when ``collapse``) have every word: a first page of that size is then
+    filled. The filters do not enter that choice, so every page of a search and every facet
+    count it shows agree with the totals they lead to."""
     terms: dict = {}
     if parsed.empty:
         docs = np.flatnonzero(snapshot.live)
@@ -91,15 +96,24 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
     docs, scores, pending = text_scores(snapshot, query, terms)
     if parsed.whole is not None or len(positive) < 2:
         return Matches(docs, scores, query, "all", parsed.word_report(positive), pending, terms)
-    if strategy != "all":
-        return with_fewer_words(snapshot, parsed, positive, allowed, Matches(
-            docs, scores, query, "all", [], pending, terms), strategy)
+    every = Matches(docs, scores, query, "all", parsed.word_report(positive), pending, terms,
+                    held=np.full(len(docs), (1 << len(positive)) - 1), clauses=positive)
+    if strategy == "any" or (strategy == "most" and fills_less(snapshot, docs, fill, collapse)):
+        return with_fewer_words(snapshot, parsed, positive, allowed, every, strategy)
+    if strategy == "most":
+        return every
     active, matching = positive, "all"
     if not allowed[docs].any():
         query, active = best_partial_match(snapshot, parsed, positive, allowed, terms)
         docs, scores, pending = text_scores(snapshot, query, terms)
         matching = "partial"
     return Matches(docs, scores, query, matching, parsed.word_report(active), pending, terms)
+
+
+def fills_less(snapshot, docs: np.ndarray, fill: int, collapse: bool) -> bool:
+    if len(docs) < fill or not collapse:
+        return len(docs) < fill
+    return len(np.unique(snapshot.story[docs])) < fill
 
 
 def with_fewer_words(snapshot, parsed: ParsedQuery, clauses: list[Clause], allowed: np.ndarray, every: Matches,

@@ -53,12 +53,11 @@ def recency_factor(published: np.ndarray, newest: float, half_life_days: float |
     return (1.0 - RECENCY_WEIGHT) + RECENCY_WEIGHT * decay
 
 
-def story_factor(stories: np.ndarray, reports: np.ndarray | None = None) -> np.ndarray:
+def story_factor(stories: np.ndarray) -> np.ndarray:
     """Per matching article, 1 + s * ln(matching reports of its story): 1 for a lone report,
-    1.07 for two, 1.24 for eleven. ``reports``: the matching reports per story id, when the
-    articles scored are only some of the matches."""
-    counts = np.bincount(stories) if reports is None else reports
-    return 1.0 + STORY_WEIGHT * np.log(counts[stories])
+    1.07 for two, 1.24 for eleven."""
+    reports = np.bincount(stories)[stories]
+    return 1.0 + STORY_WEIGHT * np.log(reports)
 
 
 @dataclass
@@ -71,10 +70,10 @@ class Factors:
 
     @classmethod
     def of(cls, snapshot, docs: np.ndarray, quality_weight: float, quality_cap: int, half_life: float | None,
-           collapse: bool, reports: np.ndarray | None = None) -> Factors:
+           collapse: bool) -> Factors:
         return cls(quality_factor(snapshot.quality[docs], quality_weight, quality_cap),
                    recency_factor(snapshot.published[docs], snapshot.newest, half_life),
-                   story_factor(snapshot.story[docs], reports) if collapse else np.ones(len(docs)))
+                   story_factor(snapshot.story[docs]) if collapse else np.ones(len(docs)))
 
     @property
     def product(self) -> np.ndarray:

@@ -52,34 +52,28 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
 
     masks = filter_masks(snapshot, request.filters)
     allowed = combine(masks)
-    matches = match_query(snapshot, parsed, allowed, request.matching)
+    matches = match_query(snapshot, parsed, allowed, request.matching, request.per_page, request.collapse)
     keep = np.flatnonzero(allowed[matches.docs])  # positions of the allowed matches
     docs = matches.docs[keep]
-    every = matches.all_words()[keep]
-    reports = np.bincount(snapshot.story[docs]) if request.collapse and len(docs) else None  # per story
+    tiers = matches.tiers[keep] if matches.tiers is not None else None
 
-    def factors_of(positions: np.ndarray) -> Factors:
-        return Factors.of(snapshot, matches.docs[positions], quality_weight, quality_cap, request.half_life,
-                          request.collapse, reports)
+    factors = Factors.of(snapshot, docs, quality_weight, quality_cap, request.half_life, request.collapse)
+    factor = factors.product
 
     sort = display_sort(request.sort, matches.matching)
     offset = (request.page - 1) * request.per_page
-    need = offset + request.per_page
-    total = count_stories(snapshot.story[docs]) if request.collapse else len(docs)
-    total_all_words = count_stories(snapshot.story[docs[every]]) if request.collapse else int(every.sum())
-    # Tiers below "every word" only matter when those do not fill the page: leave them out
-    ranked, tiers = keep, None if matches.tiers is None else matches.tiers[keep]
-    if tiers is not None and total_all_words >= need:
-        ranked, tiers = keep[every], None
-    factors = factors_of(ranked)
-    text, _, leaders = settle_top(snapshot, request, matches, ranked, factors.product, sort, need, tiers)
+    text, _, leaders = settle_top(snapshot, request, matches, keep, factor, sort, offset + request.per_page, tiers)
     page = leaders[offset : offset + request.per_page]
 
-    shown = matches.docs[ranked[page]].tolist()
-    members = story_members(snapshot, matches, keep, lambda p: factors_of(p).product, sort, shown) if request.collapse else {}
+    shown = docs[page].tolist()
+    members = story_members(snapshot, matches, keep, lambda positions: factor[np.searchsorted(keep, positions)], sort,
+                            shown) if request.collapse else {}
+    total = count_stories(snapshot.story[docs]) if request.collapse else len(docs)
+    every = matches.all_words()[keep]
+    total_all_words = count_stories(snapshot.story[docs[every]]) if request.collapse else int(every.sum())
 
     facets = facet_counts(snapshot, matches.docs, masks, request.collapse, request.facet_size)
 
-    hits = page_json(snapshot, request, matches, ranked, page, text, factors, members)
+    hits = page_json(snapshot, request, matches, keep, page, text, factors, members)
     suggestion = suggestion_for(snapshot, parsed, int(every.sum()), allowed, matches.scored_terms)
     return answer_json(request, parsed, matches, sort, (total, total_all_words, len(docs)), suggestion, facets, hits)
