@@ -43,8 +43,10 @@ def api_schema(corpus_index):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+# derandomize: the same 60 cases every run, so a case the fuzzer finds once is not a test that
+# fails one run in four; widen the cases on purpose when the API changes.
 @schema.parametrize()
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_endpoint_conforms_to_its_openapi_document(case):
     case.call_and_validate()
 
