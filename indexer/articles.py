@@ -75,7 +75,7 @@ ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 def iso_datetime(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat(timespec="seconds") + "Z"  # strftime's %Y writes year 1 as "1", not "0001"
 
 
 def article_id(relative_path: str) -> str:
@@ -106,14 +106,21 @@ def iter_article_paths(seeds_dir: Path) -> Iterator[str]:
 
 
 FileStat = tuple[int, int] | OSError | None  # (size, mtime_ns), or what stat raised, or not asked
+# Folders below this depth are not walked: each level holds an open folder and a frame of the walk.
+MAX_FOLDER_DEPTH = 64
 
 
-def walk_articles(folder: str, prefix: str, with_stat: bool, parent: int | None = None) -> Iterator[tuple[str, FileStat]]:
+def walk_articles(folder: str, prefix: str, with_stat: bool, parent: int | None = None,
+                  depth: int = 0) -> Iterator[tuple[str, FileStat]]:
     """A folder's article files (sorted by name), then its subfolders' (same order as os.walk),
-    each with its size and modification time if ``with_stat``.
+    each with its size and modification time if ``with_stat``. A folder deeper than
+    MAX_FOLDER_DEPTH is listed as itself, to be rejected with that reason, not walked.
 
     Each folder is opened once and its files are stat'ed relative to it: the kernel then
     resolves one name per file instead of the whole path (BENCHMARKS.md)."""
+    if depth > MAX_FOLDER_DEPTH:
+        yield prefix, None  # the folder itself, its path ending in a separator
+        return
     fd = open_folder(folder, parent)
     if fd is None:
         return  # an unreadable folder is skipped, as os.walk does
@@ -122,7 +129,7 @@ def walk_articles(folder: str, prefix: str, with_stat: bool, parent: int | None 
         for entry in files:
             yield prefix + entry.name, (entry_stat(entry) if with_stat else None)
         for name in subfolders:
-            yield from walk_articles(name, prefix + name + os.sep, with_stat, fd)
+            yield from walk_articles(name, prefix + name + os.sep, with_stat, fd, depth + 1)
     finally:
         os.close(fd)
 
@@ -144,7 +151,11 @@ def folder_entries(fd: int) -> tuple[list[os.DirEntry], list[str]]:
     files, subfolders = [], []
     for entry in entries:
         name = entry.name
-        if entry.is_dir():
+        try:
+            is_dir = entry.is_dir()
+        except OSError:  # a link loop or a link to nowhere: a file, rejected when read if named like one
+            is_dir = False
+        if is_dir:
             if not name.startswith(".") and not entry.is_symlink():
                 subfolders.append(name)
         elif is_article_name(name):
@@ -165,9 +176,18 @@ def read_article_bytes(seeds_dir: Path, relative_path: str) -> bytes:
     return read_article_file(seeds_dir, relative_path)[0]
 
 
+def printable_path(relative_path: str) -> str:
+    """A path as it can be printed: bytes of a name that is not UTF-8 shown as \\xNN."""
+    return relative_path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def read_article_file(seeds_dir: Path, relative_path: str) -> tuple[bytes, os.stat_result]:
     """A file's bytes and the stat of the file they were read from (taken on the open file,
     so a fingerprint made from both describes the bytes indexed)."""
+    if printable_path(relative_path) != relative_path:  # its id could not be stored or shown
+        raise ArticleError("has a name that is not UTF-8 (rename the file)")
+    if relative_path.endswith(os.sep):
+        raise ArticleError(f"is a folder more than {MAX_FOLDER_DEPTH} folders deep; it is not walked")
     path, mode = unlinked_path(seeds_dir, relative_path)
     if path is None:  # a link on the way: where does it lead?
         path, mode = resolved_inside(seeds_dir, relative_path)
@@ -355,8 +375,11 @@ def as_datetime(value: Any) -> dt.datetime | None:
             return None
     else:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # "9999-12-31T23:59:59-14:00" is past the end of any calendar Python has
+        return None
     return moment
 
 

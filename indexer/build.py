@@ -27,6 +27,7 @@ from indexer.articles import (
     article_id,
     is_article_name,
     parse_article_bytes,
+    printable_path,
     read_article_file,
 )
 from indexer.layout import (
@@ -365,10 +366,10 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inpu
             return
         article = parse_article_bytes(relative, data)
     except ArticleError as exc:
-        report.rejected.append(Rejection(relative, str(exc)))
+        report.rejected.append(Rejection(printable_path(relative), str(exc)))
         return
     except OSError as exc:
-        report.rejected.append(Rejection(relative, f"cannot be read: {exc.strerror or exc}"))
+        report.rejected.append(Rejection(printable_path(relative), f"cannot be read: {exc.strerror or exc}"))
         return
     seen[doc_id] = relative
     report.touched.add(doc_id)

@@ -85,7 +85,7 @@ def scan_articles(seeds_dir: Path, with_stat: bool = True, parallel: bool = Fals
 def list_subfolders(fd: int, names: list[str], unchanged: Unchanged | None) -> Scan:
     scan = Scan()
     for name in names:
-        scan.add(walk_articles(name, name + os.sep, True, fd), unchanged)
+        scan.add(walk_articles(name, name + os.sep, True, fd, depth=1), unchanged)
     return scan
 
 

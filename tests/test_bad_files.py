@@ -9,6 +9,8 @@ import threading
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from indexer.articles import ArticleError, parse_article
 from indexer.build import reindex
@@ -159,3 +161,81 @@ def test_check_lists_problems_without_indexing(tmp_path):
     assert "3 files checked, 1 articles, 2 problems" in result.output
     assert not (tmp_path / "index").exists() and not any(seeds.glob("**/*.toc"))
     assert CliRunner().invoke(main, ["check", "--seeds", str(tmp_path / "none")]).exit_code == 4
+
+
+def nested_folder(seeds, levels: int) -> None:
+    """``levels`` folders one in another, an article at the bottom (made relative to the last
+    folder: the full path would pass the kernel's limit on path length)."""
+    fd = os.open(seeds, os.O_RDONLY)
+    try:
+        for _ in range(levels):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("deep.md", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as handle:
+            handle.write("---\ntitle: Deep down\n---\n")
+    finally:
+        os.close(fd)
+
+
+def date_article(seeds, name: str, when: str, related: bool = False) -> None:
+    field = f"related:\n  - title: Related piece\n    publishedDateTime: {when}\n" if related else f"publishedDateTime: {when}\n"
+    (seeds / name).write_text(f"---\ntitle: Dated {name}\n{field}---\n", encoding="utf-8")
+
+
+# Each of these stopped every reindex (a traceback, nothing indexed, later runs failing too).
+STOPPERS = {
+    "a date past the calendar's end once in UTC": lambda s: date_article(s, "end.md", "9999-12-31T23:59:59-14:00"),
+    "a date before the calendar's start once in UTC": lambda s: date_article(s, "start.md", "0001-01-01T00:00:00+14:00"),
+    "such a date in related coverage": lambda s: date_article(s, "rel.md", "0001-01-01T00:00:00+14:00", related=True),
+    "a date in year 1": lambda s: date_article(s, "year1.md", "0001-06-01T00:00:00Z"),
+    "a file name that is not UTF-8": lambda s: (s / "caf\udce9.md").write_bytes(b"---\ntitle: Latin-1 name\n---\n"),
+    "a symlink loop": lambda s: (os.symlink("loop-b.md", s / "loop-a.md"), os.symlink("loop-a.md", s / "loop-b.md"),
+                                 os.symlink("loop-c", s / "loop-c")),
+    "folders a thousand deep": lambda s: nested_folder(s, 1100),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(STOPPERS))
+def test_a_file_that_stopped_every_reindex_is_one_line_and_the_rest_is_indexed(tmp_path, shape):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    write_article(seeds, "good.md", **article_fields("Good article", "Fine text."))
+    STOPPERS[shape](seeds)
+    for _ in range(2):  # and the next run too
+        report = reindex(seeds, tmp_path / "index")
+        assert all("\n" not in str(r) and len(str(r)) < 400 for r in report.rejected)
+        assert "good" in {hit["id"] for hit in SearchEngine(tmp_path / "index").search(
+            SearchRequest(q="good article", collapse=False))["hits"]}
+    result = CliRunner().invoke(main, ["check", "--seeds", str(seeds)])
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output
+    engine = SearchEngine(tmp_path / "index")
+    assert engine.search(SearchRequest(q="", sort="date"))["total"] >= 1
+    if "date" in shape:  # read leniently: the article is indexed, its impossible date left out
+        assert engine.search(SearchRequest(q="dated", collapse=False))["total"] == 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.binary(min_size=1, max_size=12).filter(lambda b: b"/" not in b and b"\x00" not in b
+                                                                 and b not in (b".", b"..")), max_size=3),
+       dates=st.lists(st.one_of(st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+                                st.text(max_size=30)), max_size=3),
+       front=st.dictionaries(st.sampled_from(["title", "excerpt", "topics", "quality", "provider", "related",
+                                              "images", "webUrl", "type"]),
+                             st.one_of(st.text(max_size=20), st.integers(), st.none(), st.lists(st.text(max_size=5))),
+                             max_size=5))
+def test_a_reindex_never_aborts_whatever_the_files_hold(tmp_path_factory, names, dates, front):
+    import yaml
+
+    seeds = tmp_path_factory.mktemp("seeds")
+    write_article(seeds, "good.md", **article_fields("Good article", "Fine text."))
+    for number, name in enumerate(names):
+        fields = {**front, "title": front.get("title") or f"Article {number}"}
+        if dates:
+            fields["publishedDateTime"] = dates[number % len(dates)]
+        text = "---\n" + yaml.safe_dump(fields, allow_unicode=True) + "---\n"
+        with open(os.path.join(os.fsencode(seeds), name + b".md"), "wb") as handle:
+            handle.write(text.encode("utf-8", "surrogatepass"))
+    report = reindex(seeds, tmp_path_factory.mktemp("index"))
+    assert report.indexed + len(report.rejected) >= 1 and "good" in report.touched

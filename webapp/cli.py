@@ -175,7 +175,7 @@ def check_command(seeds):
       1  some files would be rejected (listed as "path: reason")
       4  the seeds folder does not exist
     """
-    from indexer.articles import ArticleError, iter_article_paths, parse_article
+    from indexer.articles import ArticleError, iter_article_paths, parse_article, printable_path
 
     if not Path(seeds).is_dir():
         fail(f"seeds folder {seeds} does not exist or is not a folder", EXIT_FAILED)
@@ -186,7 +186,7 @@ def check_command(seeds):
             parse_article(seeds, relative)
         except ArticleError as exc:
             problems += 1
-            click.echo(f"{relative}: {exc}")
+            click.echo(f"{printable_path(relative)}: {exc}")
     click.echo(f"{total} files checked, {total - problems} articles, {problems} problems", err=True)
     sys.exit(EXIT_REJECTED if problems else EXIT_OK)
 
