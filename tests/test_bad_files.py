@@ -179,6 +179,21 @@ def nested_folder(seeds, levels: int) -> None:
         os.close(fd)
 
 
+def remove_nested(seeds) -> None:
+    """Remove what nested_folder made, bottom up (a recursive removal would pass Python's
+    recursion limit, as pytest's own clean-up of old temporary folders does)."""
+    fds = [os.open(seeds, os.O_RDONLY)]
+    while True:
+        try:
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        except FileNotFoundError:
+            break
+    for parent in reversed(fds):
+        for name in os.listdir(parent):
+            (os.rmdir if name == "d" else os.unlink)(name, dir_fd=parent)
+        os.close(parent)
+
+
 def date_article(seeds, name: str, when: str, related: bool = False) -> None:
     field = f"related:\n  - title: Related piece\n    publishedDateTime: {when}\n" if related else f"publishedDateTime: {when}\n"
     (seeds / name).write_text(f"---\ntitle: Dated {name}\n{field}---\n", encoding="utf-8")
@@ -214,6 +229,8 @@ def test_a_file_that_stopped_every_reindex_is_one_line_and_the_rest_is_indexed(t
     assert engine.search(SearchRequest(q="", sort="date"))["total"] >= 1
     if "date" in shape:  # read leniently: the article is indexed, its impossible date left out
         assert engine.search(SearchRequest(q="dated", collapse=False))["total"] == 1
+    if "deep" in shape:
+        remove_nested(seeds)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -239,3 +256,36 @@ def test_a_reindex_never_aborts_whatever_the_files_hold(tmp_path_factory, names,
             handle.write(text.encode("utf-8", "surrogatepass"))
     report = reindex(seeds, tmp_path_factory.mktemp("index"))
     assert report.indexed + len(report.rejected) >= 1 and "good" in report.touched
+
+
+@pytest.mark.parametrize("swap", ["pipe", "link out"])
+def test_a_file_swapped_between_the_check_and_the_open_is_rejected(tmp_path, monkeypatch, swap):
+    """The window between checking a path and opening it, forced open: the reindex neither hangs
+    on a pipe swapped in nor reads an outside file through a link swapped in."""
+    import indexer.articles
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    write_article(seeds, "good.md", **article_fields("Good article", "Fine text."))
+    write_article(seeds, "swapped.md", **article_fields("Swapped article", "Checked, then replaced."))
+    outside = tmp_path / "secret.md"
+    outside.write_text("---\ntitle: Secret outside the seeds folder\n---\n")
+    checked = indexer.articles.unlinked_path
+
+    def check_then_swap(folder, relative):
+        found = checked(folder, relative)
+        if relative == "swapped.md":
+            (seeds / "swapped.md").unlink()
+            os.mkfifo(seeds / "swapped.md") if swap == "pipe" else os.symlink(outside, seeds / "swapped.md")
+        return found
+
+    monkeypatch.setattr(indexer.articles, "unlinked_path", check_then_swap)
+    done: list = []
+    runner = threading.Thread(target=lambda: done.append(reindex(seeds, tmp_path / "index")), daemon=True)
+    runner.start()
+    runner.join(30)
+    assert done, "the reindex hung"
+    assert [r.path for r in done[0].rejected] == ["swapped.md"]
+    engine = SearchEngine(tmp_path / "index")
+    assert engine.search(SearchRequest(q="secret"))["total"] == 0
+    assert engine.search(SearchRequest(q="good"))["total"] == 1
