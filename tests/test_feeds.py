@@ -12,8 +12,8 @@ from tests.conftest import article_fields, write_article
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
 
-def test_opensearch_description_points_at_search_and_suggestions(client):
-    response = client.get("/opensearch.xml", base_url="https://news.example")
+def test_opensearch_description_points_at_search_and_suggestions(small_index, make_client):
+    response = make_client(PUBLIC_URL="https://news.example/").get("/opensearch.xml")
     assert response.content_type == "application/opensearchdescription+xml; charset=utf-8"
     root = ET.fromstring(response.data)
     assert root.tag == f"{OPENSEARCH}OpenSearchDescription"
@@ -42,7 +42,7 @@ def test_feed_of_a_search_is_valid_atom_newest_first(seeds, index_dir, make_clie
             publishedDateTime=f"{day}T10:00:00Z", topics=["Privacy"]))
     write_article(seeds, "other.md", **article_fields("Unrelated gardening", topics=["Garden"]))
     reindex(seeds, index_dir)
-    response = make_client().get("/feed.atom?q=privacy", base_url="https://news.example")
+    response = make_client(PUBLIC_URL="https://news.example").get("/feed.atom?q=privacy")
     assert response.content_type == "application/atom+xml; charset=utf-8"
     ET.fromstring(response.data)  # well-formed XML
     feed = feedparser.parse(response.data)
@@ -81,3 +81,20 @@ def test_characters_xml_cannot_hold_never_break_the_feed(seeds, index_dir, make_
     feed = feedparser.parse(response.data)
     assert not feed.bozo and feed.entries[0].title.startswith("Control") and "story" in feed.entries[0].title
     assert len(root.findall("{http://www.w3.org/2005/Atom}entry")) == 1
+
+
+def test_a_forged_host_header_never_reaches_a_feed(small_index, make_client):
+    client = make_client(PUBLIC_URL="https://news.example")
+    for url in ("/feed.atom?q=beta", "/opensearch.xml"):
+        body = client.get(url, headers={"Host": "evil.example"}).get_data(as_text=True)
+        assert "evil.example" not in body and "https://news.example/" in body
+    feed = feedparser.parse(client.get("/feed.atom?q=beta", base_url="http://evil.example").data)
+    assert feed.feed.id == "https://news.example/feed.atom?q=beta"
+
+
+def test_the_public_url_must_be_an_http_address(small_index, make_client):
+    import pytest
+
+    for bad in ("javascript:alert(1)", "news.example", "https://news.example/?a=1", "ftp://news.example"):
+        with pytest.raises(ValueError, match="PUBLIC_URL"):
+            make_client(PUBLIC_URL=bad)

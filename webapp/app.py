@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -19,6 +20,9 @@ DEFAULTS = {
     "QUALITY_CAP": DEFAULT_QUALITY_CAP,
     "LOG_QUERIES": False,
     "SHOW_IMAGES": False,
+    # The address readers reach newsfinder at, written into Atom and OpenSearch: never taken
+    # from a request's Host header, which the client chooses.
+    "PUBLIC_URL": "http://localhost",
 }
 ENVIRONMENT = {
     "INDEX_DIR": ("NEWSFINDER_INDEX", str),
@@ -26,6 +30,7 @@ ENVIRONMENT = {
     "QUALITY_CAP": ("NEWSFINDER_QUALITY_CAP", int),
     "LOG_QUERIES": ("NEWSFINDER_LOG_QUERIES", lambda v: v.lower() in ("1", "true", "yes")),
     "SHOW_IMAGES": ("NEWSFINDER_SHOW_IMAGES", lambda v: v.lower() in ("1", "true", "yes")),
+    "PUBLIC_URL": ("NEWSFINDER_PUBLIC_URL", str),
 }
 
 
@@ -65,6 +70,10 @@ def check_config(config) -> None:
         raise ValueError(f"QUALITY_WEIGHT must be at least 0 and below 1, got {weight}")
     if config["QUALITY_CAP"] < 1:
         raise ValueError(f"QUALITY_CAP must be at least 1, got {config['QUALITY_CAP']}")
+    public = safe_link(config["PUBLIC_URL"])
+    if public is None or not urlsplit(public).netloc or urlsplit(public).query or urlsplit(public).fragment:
+        raise ValueError(f"PUBLIC_URL must be an http(s) address such as https://news.example.org, got {config['PUBLIC_URL']!r}")
+    config["PUBLIC_URL"] = public.rstrip("/")
 
 
 def wants_json() -> bool:

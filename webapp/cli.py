@@ -225,7 +225,10 @@ def start_watcher(seeds: Path, index: Path) -> subprocess.Popen:
 @click.option("--watch", is_flag=True, help="Follow the seeds folder: changed files are searchable within about a second.")
 @click.option("--show-images", is_flag=True,
               help="Show article images (loaded from their sites, without a referrer). Off: the page loads nothing from elsewhere.")
-def serve_command(seeds, index, host, port, workers, log_queries, watch, show_images):
+@click.option("--public-url", default=None, metavar="URL",
+              help="The address readers reach the server at, for links in feeds and OpenSearch "
+                   "[default: http://HOST:PORT; also NEWSFINDER_PUBLIC_URL]. A request's Host header is never used.")
+def serve_command(seeds, index, host, port, workers, log_queries, watch, show_images, public_url):
     """Serve the search page and JSON API with gunicorn (one worker per core).
 
     The index is built first if there is none. Open http://HOST:PORT/ in a browser, or
@@ -243,7 +246,8 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
     if watch:
         start_watcher(seeds, index)
     click.echo(f"serving {index} at http://{host}:{port}/", err=True)
-    config = {"INDEX_DIR": str(index), "LOG_QUERIES": log_queries, "SHOW_IMAGES": show_images}
+    config = {"INDEX_DIR": str(index), "LOG_QUERIES": log_queries, "SHOW_IMAGES": show_images,
+              "PUBLIC_URL": public_url or os.environ.get("NEWSFINDER_PUBLIC_URL") or f"http://{host}:{port}"}
     serve(config, host, port, workers or default_workers())
 
 

@@ -8,7 +8,7 @@ import re
 from urllib.parse import quote, urlencode
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from webapp.extension import engine
 from webapp.links import safe_link
@@ -47,7 +47,7 @@ def xml_response(root: ET.Element, content_type: str, status: int = 200) -> Resp
 def opensearch():
     ET.register_namespace("", OPENSEARCH)
     root = ET.Element(f"{{{OPENSEARCH}}}OpenSearchDescription")
-    base = request.url_root.rstrip("/")
+    base = current_app.config["PUBLIC_URL"]
     for tag, text in [("ShortName", "newsfinder"), ("Description", "Search the news articles of this newsfinder"),
                       ("InputEncoding", "UTF-8"), ("OutputEncoding", "UTF-8")]:
         ET.SubElement(root, f"{{{OPENSEARCH}}}{tag}").text = text
@@ -81,13 +81,14 @@ def atom_feed():
 
 def feed_element(q: str, results: dict) -> ET.Element:
     ET.register_namespace("", ATOM)
-    base = request.url_root.rstrip("/")
+    base = current_app.config["PUBLIC_URL"]
+    here = base + request.full_path.rstrip("?")
     feed = ET.Element(f"{{{ATOM}}}feed")
     title = f"newsfinder: {q}" if q.strip() else "newsfinder: newest articles"
     ET.SubElement(feed, f"{{{ATOM}}}title").text = title
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = request.url
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = here
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = atom_time(results["hits"][0]["published"] if results["hits"] else None)
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=request.url)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=here)
     page_query = {k: v for k, v in request.args.items(multi=True) if k not in ("sort", "collapse", "per_page", "page")}
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=f"{base}/?{urlencode(list(page_query.items()))}")
     ET.SubElement(feed, f"{{{ATOM}}}generator").text = "newsfinder"
