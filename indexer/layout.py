@@ -54,13 +54,25 @@ def write_meta(build_dir: Path, meta: dict) -> None:
 
 
 def current_build(index_dir: Path) -> Path | None:
-    """The build readers should use, or None if there is no complete index."""
+    """The build readers should use, or None if there is no complete, readable index (a
+    damaged one is then rebuilt by the next reindex, whose new build replaces it)."""
+    build = linked_build(index_dir)
+    return build if build is not None and build_problem(build) is None else None
+
+
+def linked_build(index_dir: Path) -> Path | None:
     try:
-        target = os.readlink(Path(index_dir) / CURRENT)
+        return Path(index_dir) / os.readlink(Path(index_dir) / CURRENT)
     except OSError:
         return None
-    build = Path(index_dir) / target
-    return build if whoosh_index.exists_in(str(build), indexname=INDEX_NAME) else None
+
+
+def build_problem(build: Path) -> str | None:
+    """Why the build's Whoosh index cannot be opened (missing or damaged), or None."""
+    try:
+        return None if whoosh_index.exists_in(str(build), indexname=INDEX_NAME) else "it holds no index"
+    except Exception as exc:  # a damaged table of contents fails in pickle, struct or decoding
+        return f"its table of contents is damaged ({exc.__class__.__name__})"
 
 
 def index_exists(index_dir: Path) -> bool:
@@ -79,6 +91,10 @@ def open_build(index_dir: Path):
     """(build folder, Whoosh index) of the current build; IndexerError if there is none usable."""
     build = current_build(index_dir)
     if build is None:
+        linked = linked_build(index_dir)
+        if linked is not None and linked.is_dir():
+            raise IndexerError(f"the index in {linked} cannot be read: {build_problem(linked)}; "
+                               "`newsfinder reindex` rebuilds it")
         raise IndexerError(f"no index in {index_dir}: run `newsfinder reindex` first")
     reason = stale_reason(build)
     if reason:

@@ -287,3 +287,29 @@ def test_health_and_json_report_show_the_lifecycle(small_collection, tmp_path, m
 
     health = create_app({"INDEX_DIR": str(index)}).test_client().get("/api/health").get_json()
     assert health["docs"] == 5 and health["generation"] == 2 and health["last_reindex"].endswith("Z")
+
+
+def test_a_damaged_index_is_never_served_and_the_next_reindex_rebuilds_it(small_collection, index_dir, make_client,
+                                                                            monkeypatch):
+    import webapp.engine
+    from indexer.layout import current_build
+
+    monkeypatch.setattr(webapp.engine, "REFRESH_INTERVAL", 0.0)
+    reindex(small_collection, index_dir)
+    client = make_client()
+    assert client.get("/api/search?q=cookies").get_json()["total"] == 1
+    toc = next(current_build(index_dir).glob("_MAIN_*.toc"))
+    data = bytearray(toc.read_bytes())
+    data[20:60] = b"\xff" * 40
+    toc.write_bytes(bytes(data))
+    # the open index keeps answering; health says what is wrong
+    assert client.get("/api/search?q=cookies").get_json()["total"] == 1
+    health = client.get("/api/health")
+    assert health.status_code == 503 and "damaged" in health.get_json()["error"]["message"]
+    # a new worker cannot open it: 503 with the reason, never a 500
+    fresh = make_client()
+    assert fresh.get("/api/search?q=cookies").status_code == 503
+    assert "reindex" in fresh.get("/api/health").get_json()["error"]["message"]
+    report = reindex(small_collection, index_dir)  # no manual deletion
+    assert report.indexed == 4
+    assert client.get("/api/health").status_code == 200 and fresh.get("/api/search?q=cookies").get_json()["total"] == 1

@@ -12,7 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from indexer.layout import current_build, open_build, read_meta
+from indexer.errors import IndexerError
+from indexer.layout import build_problem, current_build, linked_build, open_build, read_meta
 from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT
 from webapp.search import SearchRequest, run_search
 from webapp.snapshot import IndexSnapshot
@@ -37,6 +38,7 @@ class SearchEngine:
         self._checked = 0.0
         # Answers keyed by index build and generation: a reindex makes old entries unreachable.
         self._cache: OrderedDict[tuple, str] = OrderedDict()
+        self._problem: str | None = None  # why the current index could not be opened
         self._cache_bytes = 0
 
     def snapshot(self) -> IndexSnapshot:
@@ -49,7 +51,11 @@ class SearchEngine:
                 self._checked = time.monotonic()
                 self._close_retired(force=False)
                 if self._is_stale(self._snapshot):
-                    fresh = self._open()
+                    try:
+                        fresh = self._open()
+                    except IndexerError as exc:  # keep answering from the last good index
+                        self._problem = str(exc)
+                        return self._snapshot
                     self._close_retired(force=True)
                     self._retired, self._snapshot = self._snapshot, fresh
                     self._retired_at = time.monotonic()
@@ -70,20 +76,27 @@ class SearchEngine:
 
     def _is_stale(self, snapshot: IndexSnapshot) -> bool:
         build = current_build(self.index_dir)
-        if build is None:
-            return False  # keep answering from what we have rather than fail
+        if build is None:  # keep answering from what we have rather than fail; health says why
+            linked = linked_build(self.index_dir)
+            self._problem = f"the current index cannot be read: {build_problem(linked)}" if linked else None
+            return False
         return build.resolve() != snapshot.build_dir.resolve() or not snapshot.searcher.up_to_date()
 
     def _open(self) -> IndexSnapshot:
         build, ix = open_build(self.index_dir)
         self._checked = time.monotonic()
+        self._problem = None
         return IndexSnapshot.open(ix, build)
 
     def searcher(self):
         return self.snapshot().searcher
 
     def health(self) -> dict[str, Any]:
+        """The index in use; IndexerError (503) when the current one cannot be read, even while
+        searches are still answered from the last good one."""
         snapshot = self.snapshot()
+        if self._problem:
+            raise IndexerError(f"{self._problem}; answering from the last good index")
         meta = read_meta(snapshot.build_dir)
         return {
             "status": "ok",
