@@ -13,9 +13,11 @@ a segment without one (an index written by an older version, or a merge whose ar
 still being written) is searched the Whoosh way. Deleted documents stay in the arrays, as
 they do in Whoosh's postings, and are filtered out at query time.
 
-File layout: 8 magic bytes, an 8-byte little-endian header length, a JSON header naming
-each array's dtype, shape and offset, then the arrays, each aligned to 64 bytes, so a
-reader maps them without copying.
+File layout: 8 magic bytes, the JSON header's length and the file's size (8-byte
+little-endian each), a JSON header naming each array's dtype, shape and offset and the
+CRC-32 of the arrays, then the arrays, each aligned to 64 bytes, so a reader maps them
+without copying. The size is checked whenever a file is opened, the checksum before a
+reindex publishes and by `newsfinder check --index`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import zlib
 from itertools import chain
 from pathlib import Path
 
@@ -39,7 +42,7 @@ FIELDS = TEXT_FIELDS + tuple(f.name for f in SEARCHED_FIELDS if not f.default) +
 POSITION_FIELDS = tuple(PHRASE_BOOSTS)
 SUFFIX = ".nfpostings"
 DECODED_KEPT = 200_000  # distinct encoded position lists remembered while writing
-MAGIC = b"NFPOST4\n"  # bumped whenever the arrays change; an older file is written anew
+MAGIC = b"NFPOST5\n"  # bumped whenever the arrays change; an older file is written anew
 ALIGN = 64
 
 
@@ -47,16 +50,27 @@ def postings_path(build: Path, segment) -> Path:
     return Path(build) / f"{segment.segment_id()}{SUFFIX}"
 
 
-def write_missing_postings(ix, build: Path) -> int:
-    """Write the arrays of every segment of the latest generation that has none yet."""
+def write_missing_postings(ix, build: Path, verify: bool = True) -> int:
+    """Write the arrays of every segment of the latest generation that has none yet, or (with
+    ``verify``, as a reindex does before it publishes) whose file is damaged: they are made
+    again from the segment, so no damaged array file outlives the next reindex."""
     written = 0
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
             path = postings_path(build, leaf.segment())
-            if not is_current(path):
+            if not is_current(path) or (verify and damage(path)):
                 write_arrays(path, segment_arrays(leaf))
                 written += 1
     return written
+
+
+def damage(path: Path) -> str | None:
+    """What is wrong with a postings file (size, checksum), or None when it is whole."""
+    try:
+        read_arrays(path, verify=True)
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    return None
 
 
 def is_current(path: Path) -> bool:
@@ -196,33 +210,52 @@ def field_postings(leaf, fieldname: str):
 
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write atomically: a reader sees the whole file or none."""
+    """Write atomically: a reader sees the whole file or none. The header holds the file's
+    size and a CRC-32 of the arrays' bytes, so damage is found (checksum_of)."""
     header, offset = {}, 0
+    arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
     for name, array in arrays.items():
         offset = -(-offset // ALIGN) * ALIGN
         header[name] = {"dtype": array.dtype.str, "shape": list(array.shape), "offset": offset}
         offset += array.nbytes
-    head = json.dumps(header).encode("utf-8")
-    start = -(-(len(MAGIC) + 8 + len(head)) // ALIGN) * ALIGN
+    meta = {"arrays": header, "checksum": checksum_of(arrays.values())}
+    head = json.dumps(meta).encode("utf-8")
+    start = -(-(len(MAGIC) + 8 + 16 + len(head)) // ALIGN) * ALIGN
     temporary = path.with_name(f".{path.name}.tmp")  # Whoosh's clean-up skips dot files
     with open(temporary, "wb") as out:
-        out.write(MAGIC + struct.pack("<Q", len(head)) + head)
+        out.write(MAGIC + struct.pack("<QQ", len(head), start + offset) + head)
         for name, array in arrays.items():
             out.seek(start + header[name]["offset"])
-            out.write(np.ascontiguousarray(array).tobytes())
+            out.write(array.data)
+        out.truncate(start + offset)
         out.flush()
         os.fsync(out.fileno())
     os.replace(temporary, path)
 
 
-def read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Map the arrays of one file read-only; pages are shared by every worker reading it."""
+def checksum_of(arrays) -> int:
+    crc = 0
+    for array in arrays:
+        if array.nbytes:
+            crc = zlib.crc32(array.data.cast("B") if array.ndim else array.tobytes(), crc)
+    return crc
+
+
+def read_arrays(path: Path, verify: bool = False) -> dict[str, np.ndarray]:
+    """Map the arrays of one file read-only; pages are shared by every worker reading it.
+    Its size is checked always; its checksum with ``verify`` (that reads every page)."""
     with open(path, "rb") as handle:
         if handle.read(len(MAGIC)) != MAGIC:
             raise ValueError(f"{path} is not a newsfinder postings file")
-        (length,) = struct.unpack("<Q", handle.read(8))
-        header = json.loads(handle.read(length))
-    start = -(-(len(MAGIC) + 8 + length) // ALIGN) * ALIGN
+        length, size = struct.unpack("<QQ", handle.read(16))
+        try:
+            meta = json.loads(handle.read(length))
+            header, expected = meta["arrays"], meta["checksum"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{path} has a damaged header") from None
+        if os.fstat(handle.fileno()).st_size != size:
+            raise ValueError(f"{path} is {os.fstat(handle.fileno()).st_size} bytes long, {size} were written")
+    start = -(-(len(MAGIC) + 8 + 16 + length) // ALIGN) * ALIGN
     arrays = {}
     for name, spec in header.items():
         shape = tuple(spec["shape"])
@@ -231,6 +264,8 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
         else:
             mapped = np.memmap(path, dtype=spec["dtype"], mode="r", offset=start + spec["offset"], shape=shape)
             arrays[name] = np.asarray(mapped)  # a plain view: memmap's own slicing costs microseconds
+    if verify and checksum_of(arrays.values()) != expected:
+        raise ValueError(f"{path} is damaged: its checksum does not match its arrays")
     return arrays
 
 

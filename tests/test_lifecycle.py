@@ -313,3 +313,46 @@ def test_a_damaged_index_is_never_served_and_the_next_reindex_rebuilds_it(small_
     report = reindex(small_collection, index_dir)  # no manual deletion
     assert report.indexed == 4
     assert client.get("/api/health").status_code == 200 and fresh.get("/api/search?q=cookies").get_json()["total"] == 1
+
+
+def test_damaged_posting_arrays_are_found_and_the_next_reindex_repairs_them(corpus_dir, tmp_path, make_client,
+                                                                            monkeypatch):
+    """Corrupted arrays with their header intact gave wrong hits with status 200 and a healthy
+    health check, and a reindex did not notice. Now `check --index` names the file, the next
+    reindex (even with nothing to index) writes it again from its segment, and every worker
+    picks up the repaired file."""
+    import webapp.engine
+    from click.testing import CliRunner
+
+    from indexer.layout import current_build
+    from webapp import create_app
+    from webapp.cli import main
+
+    monkeypatch.setattr(webapp.engine, "REFRESH_INTERVAL", 0.0)
+    index = tmp_path / "index"
+    reindex(corpus_dir, index)
+    client = create_app({"INDEX_DIR": str(index), "TESTING": True}).test_client()
+    queries = ["diablo beta", "power apps", "necromancer", "dataverse security", "world boss"]
+    before = {q: [h["id"] for h in client.get(f"/api/search?q={q}").get_json()["hits"]] for q in queries}
+    arrays = next(current_build(index).glob("*.nfpostings"))
+    data = bytearray(arrays.read_bytes())
+    for offset in range(4096, len(data), 509):
+        data[offset] ^= 0x5A
+    arrays.write_bytes(bytes(data))
+    damaged = CliRunner().invoke(main, ["check", "--index", str(index)])
+    assert damaged.exit_code == 1 and "damaged" in damaged.output and arrays.name in damaged.output
+    report = reindex(corpus_dir, index)
+    assert report.indexed == report.updated == 0
+    assert CliRunner().invoke(main, ["check", "--index", str(index)]).exit_code == 0
+    after = {q: [h["id"] for h in client.get(f"/api/search?q={q}").get_json()["hits"]] for q in queries}
+    assert after == before
+
+
+def test_a_truncated_array_file_is_not_used(small_collection, index_dir, make_client):
+    from indexer.layout import current_build
+
+    reindex(small_collection, index_dir)
+    arrays = next(current_build(index_dir).glob("*.nfpostings"))
+    arrays.write_bytes(arrays.read_bytes()[:-100])
+    client = make_client()  # its segment is scored by Whoosh from the segment itself
+    assert [h["id"] for h in client.get("/api/search?q=cookies").get_json()["hits"]] == ["cookies"]

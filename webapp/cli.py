@@ -161,20 +161,27 @@ def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch,
 
 @main.command("check")
 @seeds_option
-def check_command(seeds):
-    """List the files that are not readable articles, without indexing anything.
+@click.option("--index", "index", type=click.Path(path_type=Path), default=None,
+              help="Check this index's files instead: its table of contents opens and every posting-array "
+                   "file matches its checksum.")
+def check_command(seeds, index):
+    """List the files that are not readable articles, without indexing anything; or, with
+    --index, the damaged files of an index (the next reindex repairs them).
 
     \b
     Examples:
       newsfinder check
       newsfinder check --seeds ~/news
+      newsfinder check --index ~/news-index
 
     \b
     Exit statuses:
-      0  every article file can be indexed
-      1  some files would be rejected (listed as "path: reason")
-      4  the seeds folder does not exist
+      0  every article file can be indexed (with --index: the index is whole)
+      1  some files would be rejected, or are damaged (listed as "path: reason")
+      4  the seeds folder (or the index) does not exist
     """
+    if index is not None:
+        check_index(index)
     from indexer.articles import ArticleError, iter_article_paths, parse_article, printable_path
 
     if not Path(seeds).is_dir():
@@ -188,6 +195,28 @@ def check_command(seeds):
             problems += 1
             click.echo(f"{printable_path(relative)}: {exc}")
     click.echo(f"{total} files checked, {total - problems} articles, {problems} problems", err=True)
+    sys.exit(EXIT_REJECTED if problems else EXIT_OK)
+
+
+def check_index(index: Path) -> None:
+    """Print each damaged file of the index and exit (see check_command)."""
+    from indexer.layout import open_build
+    from indexer.postings import damage, postings_path
+
+    try:
+        build, ix = open_build(index)
+    except IndexerError as exc:
+        fail(str(exc), EXIT_REJECTED if "cannot be read" in str(exc) else EXIT_FAILED)
+    problems = []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            path = postings_path(build, leaf.segment())
+            problem = damage(path)
+            if problem:
+                problems.append(problem)  # names the file
+    for line in problems:
+        click.echo(line)
+    click.echo(f"{build}: {'damaged, run `newsfinder reindex` to repair it' if problems else 'whole'}", err=True)
     sys.exit(EXIT_REJECTED if problems else EXIT_OK)
 
 

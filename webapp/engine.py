@@ -14,6 +14,7 @@ from typing import Any
 
 from indexer.errors import IndexerError
 from indexer.layout import build_problem, current_build, linked_build, open_build, read_meta
+from indexer.postings import SUFFIX
 from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT
 from webapp.search import SearchRequest, run_search
 from webapp.snapshot import IndexSnapshot
@@ -39,6 +40,7 @@ class SearchEngine:
         # Answers keyed by index build and generation: a reindex makes old entries unreachable.
         self._cache: OrderedDict[tuple, str] = OrderedDict()
         self._problem: str | None = None  # why the current index could not be opened
+        self._arrays: dict[str, int] = {}  # the posting-array files in use: a repair replaces one
         self._cache_bytes = 0
 
     def snapshot(self) -> IndexSnapshot:
@@ -80,12 +82,14 @@ class SearchEngine:
             linked = linked_build(self.index_dir)
             self._problem = f"the current index cannot be read: {build_problem(linked)}" if linked else None
             return False
-        return build.resolve() != snapshot.build_dir.resolve() or not snapshot.searcher.up_to_date()
+        return (build.resolve() != snapshot.build_dir.resolve() or not snapshot.searcher.up_to_date()
+                or array_files(build) != self._arrays)
 
     def _open(self) -> IndexSnapshot:
         build, ix = open_build(self.index_dir)
         self._checked = time.monotonic()
         self._problem = None
+        self._arrays = array_files(build)
         return IndexSnapshot.open(ix, build)
 
     def searcher(self):
@@ -143,3 +147,14 @@ class SearchEngine:
             self._cache_bytes += len(text)
             while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
                 self._cache_bytes -= len(self._cache.popitem(last=False)[1])
+
+
+def array_files(build: Path) -> dict[str, int]:
+    """The build's posting-array files and their inodes (a rewritten file is a new inode)."""
+    found = {}
+    for path in build.glob(f"*{SUFFIX}"):
+        try:
+            found[path.name] = path.stat().st_ino
+        except OSError:
+            pass
+    return found
