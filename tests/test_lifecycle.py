@@ -356,3 +356,20 @@ def test_a_truncated_array_file_is_not_used(small_collection, index_dir, make_cl
     arrays.write_bytes(arrays.read_bytes()[:-100])
     client = make_client()  # its segment is scored by Whoosh from the segment itself
     assert [h["id"] for h in client.get("/api/search?q=cookies").get_json()["hits"]] == ["cookies"]
+
+
+def test_a_damaged_stories_file_is_named_and_grouped_again(small_collection, index_dir):
+    from click.testing import CliRunner
+
+    from indexer.layout import current_build
+    from indexer.stories.files import read_stories
+    from webapp.cli import main
+
+    reindex(small_collection, index_dir)
+    stories = next(current_build(index_dir).glob("stories-*.json"))
+    grouping = read_stories(current_build(index_dir), 1)
+    stories.write_text('{"ban": "ban", "beta', encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--index", str(index_dir)])
+    assert result.exit_code == 1 and "stories" in result.output and "damaged" in result.output
+    reindex(small_collection, index_dir)  # nothing changed: the grouping is written again
+    assert read_stories(current_build(index_dir), 1) == grouping

@@ -202,6 +202,7 @@ def check_index(index: Path) -> None:
     """Print each damaged file of the index and exit (see check_command)."""
     from indexer.layout import open_build
     from indexer.postings import damage, postings_path
+    from indexer.stories.files import stories_path, stories_problem
 
     try:
         build, ix = open_build(index)
@@ -214,6 +215,9 @@ def check_index(index: Path) -> None:
             problem = damage(path)
             if problem:
                 problems.append(problem)  # names the file
+    problem = stories_problem(stories_path(build, ix.latest_generation()))
+    if problem:
+        problems.append(problem)
     for line in problems:
         click.echo(line)
     click.echo(f"{build}: {'damaged, run `newsfinder reindex` to repair it' if problems else 'whole'}", err=True)

@@ -25,6 +25,17 @@ def write_stories(index_dir: Path, generation: int, story_of: dict[str, str], sa
             old.unlink(missing_ok=True)
 
 
+def stories_problem(path: Path) -> str | None:
+    """Why a stories file cannot be used (missing, not JSON, not a mapping), or None."""
+    try:
+        grouping = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        return f"{path} is missing"
+    except ValueError:
+        return f"{path} is damaged: it is not JSON"
+    return None if isinstance(grouping, dict) else f"{path} is damaged: it is not a grouping"
+
+
 def linked(source: Path, link: Path) -> bool:
     try:
         os.link(source, link)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.schema import published_seconds
-from indexer.stories.files import stories_path, write_stories
+from indexer.stories.files import stories_path, stories_problem, write_stories
 from indexer.stories.placement import WINDOW_DAYS, group_stories, place_changed, shared_word_limit
 from indexer.stories.vectors import StoryInput, story_input, weighted_terms
 
@@ -43,8 +43,8 @@ def update_stories(ix, build: Path, touched: set[str] | None = None, story_of: d
     ``touched`` ones when few changed since the last grouping, else all of them (or write
     ``story_of``, the grouping of every committed article made ahead)."""
     generation = ix.latest_generation()
-    if stories_path(build, generation).exists():
-        return
+    if stories_problem(stories_path(build, generation)) is None:
+        return  # written already (a damaged file is written again)
     if story_of is not None:
         write_stories(build, generation, story_of)
         return
