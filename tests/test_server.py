@@ -73,3 +73,49 @@ def test_wsgi_entry_point_reads_its_settings_from_the_environment(small_index, m
     assert module.app.config["QUALITY_WEIGHT"] == 0.1
     assert module.app.test_client().get("/api/health").get_json()["docs"] == 4
     assert logging.getLogger("newsfinder.access").handlers  # request lines reach stderr under any server
+
+
+def raw_request(base: str, data: bytes) -> tuple[str, dict, bytes]:
+    """Send bytes as they are; (status line, headers, body) of the answer."""
+    import socket
+
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as connection:
+        connection.sendall(data)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    return lines[0], {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}, body
+
+
+def test_requests_the_server_cannot_parse_get_json_errors_with_the_security_headers(start_server, small_index,
+                                                                                    small_collection):
+    import json
+
+    server = start_server(small_collection, small_index)
+    for data, status in ((b"GET /api/search?q=" + b"x" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", "414"),
+                         (b"NOT A REQUEST LINE\r\n\r\n", "400"),
+                         (b"GET /api/health HTTP/1.1\r\nHost: a\r\nX-Big: " + b"y" * 9000 + b"\r\n\r\n", "431")):
+        line, headers, body = raw_request(server.base, data)
+        assert line.split()[1] == status, line
+        assert headers["content-type"] == "application/json" and headers["x-content-type-options"] == "nosniff"
+        assert "content-security-policy" in headers and json.loads(body)["error"]["code"]
+
+
+def test_clients_that_send_half_a_request_do_not_stop_the_others(start_server, small_index, small_collection):
+    import socket
+
+    server = start_server(small_collection, small_index, workers=2)
+    host, port = server.base.removeprefix("http://").split(":")
+    stalled = [socket.create_connection((host, int(port))) for _ in range(2)]  # held both sync workers for 31 s
+    try:
+        for connection in stalled:
+            connection.sendall(b"GET /api/search?q=privacy HTTP/1.1\r\nHost: a\r\n")  # and never the end
+        time.sleep(0.5)  # both are being read by then
+        status, body = get_json(server.base + "/api/search?q=privacy", timeout=20)  # before the 30 s they get
+        assert status == 200 and body["total"] == 2
+    finally:
+        for connection in stalled:
+            connection.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 import os
 import sys
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
-from webapp import create_app
+from webapp import create_app, security
 
 
 class NewsfinderServer(BaseApplication):
@@ -39,15 +42,44 @@ def configure_logging() -> None:
     access.setLevel(logging.INFO)
 
 
+def json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own error answer (a request it could not parse, a line or headers too long),
+    as JSON with the security headers every other answer carries, not gunicorn's HTML page."""
+    error = {"code": reason.lower().replace(" ", "_"), "message": f"{reason}: {mesg}" if mesg else reason}
+    body = json.dumps({"error": error}).encode("utf-8")
+    headers = "".join(f"{name}: {value}\r\n" for name, value in security.HEADERS.items())
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{headers}\r\n")
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def answer_gunicorn_errors_in_json() -> None:
+    """The one place newsfinder goes below gunicorn's public API: its workers write their own
+    error answers through gunicorn.util.write_error(sock, status_int, reason, mesg) (gunicorn
+    23-27). Where that function has another shape, gunicorn's HTML answer is left as it is."""
+    original = getattr(gunicorn_util, "write_error", None)
+    if original is not None and list(inspect.signature(original).parameters) == ["sock", "status_int", "reason", "mesg"]:
+        gunicorn_util.write_error = json_error
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+THREADS = 4  # per worker
+
+
 def serve(config: dict, host: str, port: int, workers: int) -> None:
+    answer_gunicorn_errors_in_json()
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        # Threads: a client that sends half a request holds one thread, not a whole worker.
+        "worker_class": "gthread",
+        "threads": THREADS,
+        # The longest request line and header gunicorn allows: its own errors stay rare.
+        "limit_request_line": 8190,
+        "limit_request_field_size": 8190,
         "timeout": 30,
         "graceful_timeout": 10,
         "keepalive": 2,
