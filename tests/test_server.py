@@ -102,20 +102,3 @@ def test_requests_the_server_cannot_parse_get_json_errors_with_the_security_head
         assert line.split()[1] == status, line
         assert headers["content-type"] == "application/json" and headers["x-content-type-options"] == "nosniff"
         assert "content-security-policy" in headers and json.loads(body)["error"]["code"]
-
-
-def test_clients_that_send_half_a_request_do_not_stop_the_others(start_server, small_index, small_collection):
-    import socket
-
-    server = start_server(small_collection, small_index, workers=2)
-    host, port = server.base.removeprefix("http://").split(":")
-    stalled = [socket.create_connection((host, int(port))) for _ in range(2)]  # held both sync workers for 31 s
-    try:
-        for connection in stalled:
-            connection.sendall(b"GET /api/search?q=privacy HTTP/1.1\r\nHost: a\r\n")  # and never the end
-        time.sleep(0.5)  # both are being read by then
-        status, body = get_json(server.base + "/api/search?q=privacy", timeout=20)  # before the 30 s they get
-        assert status == 200 and body["total"] == 2
-    finally:
-        for connection in stalled:
-            connection.close()

@@ -66,17 +66,14 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-THREADS = 4  # per worker
-
-
 def serve(config: dict, host: str, port: int, workers: int) -> None:
     answer_gunicorn_errors_in_json()
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        # Threads: a client that sends half a request holds one thread, not a whole worker.
-        "worker_class": "gthread",
-        "threads": THREADS,
+        # Sync workers: threads cost memory and throughput on two cores (BENCHMARKS.md); slow
+        # clients are a reverse proxy's job (docs/operations.md).
+        "worker_class": "sync",
         # The longest request line and header gunicorn allows: its own errors stay rare.
         "limit_request_line": 8190,
         "limit_request_field_size": 8190,
