@@ -26,6 +26,7 @@ from indexer.articles import (
     FileStat,
     article_id,
     is_article_name,
+    iter_article_paths,
     parse_article_bytes,
     printable_path,
     read_article_file,
@@ -166,6 +167,9 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
     with collector_paused(), reindex_lock(index_dir):
         remove_old_builds(index_dir)
         previous = current_build(index_dir)
+        if previous is None and not any(iter_article_paths(seeds_dir)):
+            raise IndexerError(f"no article files in {seeds_dir}: nothing to index (an article is a .md, "
+                               ".markdown or .txt file that opens with a front-matter block)")
         report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else stale_reason(previous)
         build = new_build_dir(index_dir) if report.rebuilt else previous
         try:

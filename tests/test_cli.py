@@ -100,3 +100,11 @@ def test_console_script_is_installed():
     script = Path(sys.executable).parent / "newsfinder"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, cwd=PROJECT_DIR)
     assert result.returncode == 0 and "reindex" in result.stdout and "serve" in result.stdout
+
+
+def test_an_empty_seeds_folder_is_a_one_line_error_not_a_traceback(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    for command in (["reindex"], ["serve", "--port", "1"]):
+        result = run(*command, "--seeds", tmp_path / "seeds", "--index", tmp_path / "index")
+        assert result.exit_code == 4 and "no article files in" in result.output
+        assert "Traceback" not in result.output and result.output.count("\n") <= 2
