@@ -124,6 +124,31 @@ def test_instant_results_read_the_word_being_typed(page, server):
     assert "No articles match" not in page.locator("main").inner_text()
 
 
+def test_suggestions_stay_closed_after_enter_however_fast_it_follows(page, server):
+    page.goto(server.base + "/")
+    page.fill("#q", "diablo sorcerer build")  # a paste: no keystrokes between it and Enter
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: params(url).get("q") == ["diablo sorcerer build"])
+    page.locator("ol.hits li.hit").first.wait_for()
+    page.wait_for_timeout(800)  # past the suggestions' delay and their answer
+    assert page.locator("#suggestions").is_hidden()
+    page.type("#q", " gu", delay=30)  # typing again brings them back
+    page.locator("#suggestions [role=option]").first.wait_for()
+
+
+def test_typing_adds_one_history_entry_and_enter_no_twin(page, server):
+    page.goto(server.base + "/")
+    page.type("#q", "tattoo beta", delay=30)
+    page.wait_for_url(lambda url: params(url).get("q") == ["tattoo beta"])
+    page.keyboard.press("Enter")
+    page.locator("ol.hits li.hit").first.wait_for()
+    page.wait_for_timeout(300)
+    assert page.evaluate("history.length") == 3  # about:blank, the home page, one results entry
+    page.go_back()
+    page.wait_for_url(lambda url: "q" not in params(url))
+    assert urlsplit(page.url).path == "/"
+
+
 def test_facets_pages_and_the_back_button(page, server):
     page.goto(server.base + "/?q=diablo+beta")
     first_titles = page.locator("ol.hits h3").all_inner_texts()

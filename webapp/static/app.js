@@ -23,6 +23,7 @@
   var suggestTimer = null, resultsTimer = null;
   var suggestRequest = null, resultsRequest = null;
   var active = -1;
+  var searched = null;  // the text last searched with Enter: its late suggestions stay closed
 
   function options() { return Array.prototype.slice.call(list.querySelectorAll("[role=option]")); }
 
@@ -81,7 +82,9 @@
     suggestRequest = new AbortController();
     fetch("/api/suggest?limit=6&q=" + encodeURIComponent(text), { signal: suggestRequest.signal })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) { if (data && input.value === text && document.activeElement === input) showSuggestions(data); })
+      .then(function (data) {
+        if (data && input.value === text && text !== searched && document.activeElement === input) showSuggestions(data);
+      })
       .catch(function () { /* a stale request was cancelled, or the network failed: no suggestions */ });
   }
 
@@ -111,9 +114,19 @@
       .catch(function (error) { if (error.name !== "AbortError") window.location.assign(url); });
   }
 
+  function here() { return window.location.pathname + window.location.search; }
+
+  // Typing adds one results entry to the history after the page the reader came from, then
+  // keeps replacing it; searching what is already shown replaces it rather than adding a twin.
+  function typingEntry() { return new URLSearchParams(window.location.search).has("q") ? "replace" : "push"; }
+
   function search(q, how) {
+    var url = "/?" + currentParams(q).toString();
+    searched = q;
+    clearTimeout(suggestTimer);
+    if (suggestRequest) suggestRequest.abort();
     closeList();
-    return load("/?" + currentParams(q).toString(), how);
+    return load(url, how === "push" && url === here() ? "replace" : how);
   }
 
   function choose(option) {
@@ -126,13 +139,14 @@
   }
 
   input.addEventListener("input", function () {
+    searched = null;
     clearTimeout(suggestTimer);
     clearTimeout(resultsTimer);
     suggestTimer = setTimeout(fetchSuggestions, 120);
     resultsTimer = setTimeout(function () {
       if (input.value.trim()) {
-        load("/?" + currentParams(input.value).toString(), "replace").then(function () {
-          if (document.activeElement === input && list.children.length) list.hidden = false;
+        load("/?" + currentParams(input.value).toString(), typingEntry()).then(function () {
+          if (document.activeElement === input && list.children.length && input.value !== searched) list.hidden = false;
         });
       }
     }, 350);
@@ -140,7 +154,7 @@
 
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      if (list.hidden) { fetchSuggestions(); return; }
+      if (list.hidden) { searched = null; fetchSuggestions(); return; }
       event.preventDefault();
       setActive(active + (event.key === "ArrowDown" ? 1 : -1));
     } else if (event.key === "Escape") {
@@ -180,7 +194,7 @@
 
   window.addEventListener("popstate", function () {
     input.value = new URLSearchParams(window.location.search).get("q") || "";
-    load(window.location.pathname + window.location.search, null);
+    load(here(), null);
   });
 
   document.addEventListener("keydown", function (event) {
