@@ -71,10 +71,18 @@ def test_search_prints_a_plain_table_when_piped(small_index):
     result = run("search", "facial recognition", "--index", small_index)
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0].startswith("1 stories for 'facial recognition' (")
+    assert lines[0].startswith(f"1 stories for 'facial recognition' in {small_index} (")
     assert lines[1].startswith("  1  Parliament votes to ban facial recognition")
     assert "Example News" in lines[1] and "2024-01-15" in lines[1]
+    assert lines[2].strip().startswith("https://example.org/") and lines[2].strip().endswith("[ban]")
     assert "\x1b[" not in result.output
+
+
+def test_search_takes_words_unquoted_an_excluded_word_and_tells_its_version(small_index):
+    result = run("search", "open", "beta", "-cookies", "--index", small_index, "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["query"] == "open beta -cookies"
+    version = run("--version")
+    assert version.exit_code == 0 and version.output.startswith("newsfinder, version ")
 
 
 def test_search_is_coloured_on_a_terminal(small_index):

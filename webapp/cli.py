@@ -39,6 +39,7 @@ def fail(message: str, status: int) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsfinder", prog_name="newsfinder")
 def main():
     """newsfinder: full-text search over a folder of news articles with YAML front matter.
 
@@ -284,8 +285,8 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
     serve(config, host, port, workers or default_workers())
 
 
-@main.command("search")
-@click.argument("query")
+@main.command("search", context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True)
 @index_option
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 100))
 @click.option("--per-page", default=10, show_default=True, type=click.IntRange(1, 50))
@@ -294,16 +295,20 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
                    "after those with all of them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 def search_command(query, index, page, per_page, matching, as_json):
-    """Search the index from the terminal.
+    """Search the index from the terminal: each hit's rank, title, outlet, date and score, and
+    below it its address and id. The query's words may follow one another without quotes, and
+    an excluded word is a word too (`newsfinder search diablo -leak`).
 
     \b
     Examples:
       newsfinder search "facial recognition ban"
+      newsfinder search diablo beta -leak
       newsfinder search "diablo beta" --per-page 5 --json
     """
     from webapp.engine import SearchEngine
     from webapp.search import SearchRequest
 
+    query = " ".join(query)
     try:
         response = SearchEngine(index).search(SearchRequest(q=query, page=page, per_page=per_page, matching=matching))
     except IndexerError as exc:
@@ -311,17 +316,18 @@ def search_command(query, index, page, per_page, matching, as_json):
     if as_json:
         click.echo(json.dumps(response, indent=2, ensure_ascii=False))
         return
-    print_results(response, query, page, per_page)
+    print_results(response, query, page, per_page, index)
 
 
-def print_results(response: dict, query: str, page: int, per_page: int) -> None:
-    """A table: rank, title, source, date, score. Colours on a terminal; click drops them
-    when the output is piped."""
+def print_results(response: dict, query: str, page: int, per_page: int, index: Path) -> None:
+    """A table: rank, title, source, date, score, and under each hit its address (or id).
+    Colours on a terminal; click drops them when the output is piped."""
     width = max(60, shutil.get_terminal_size((100, 20)).columns)
     title_width = width - 48
     unit = "stories" if response["collapse"] == "story" else "articles"
     every = f", {response['total_all_words']} with every word" if response["total_all_words"] < response["total"] else ""
-    click.echo(click.style(f"{response['total']} {unit} for {query!r}", bold=True) + f" ({response['took_ms']} ms{every})")
+    click.echo(click.style(f"{response['total']} {unit} for {query!r}", bold=True)
+               + f" in {index} ({response['took_ms']} ms{every})")
     if response["suggestion"]:
         click.echo("did you mean: " + click.style(response["suggestion"], fg="yellow"))
     wanted = [w["text"] for w in response["words"] if w["status"] in ("matched", "dropped")]
@@ -335,6 +341,7 @@ def print_results(response: dict, query: str, page: int, per_page: int) -> None:
         date = (hit["published"] or "")[:10]
         click.echo(f"{rank:>3}  " + click.style(f"{title:<{title_width}}", fg="cyan")
                    + f"  {provider:<20}  {date:<10}  " + click.style(f"{hit['score']:6.2f}", dim=True))
+        click.echo("     " + click.style(f"{hit['url'] or ''}  [{hit['id']}]".strip(), dim=True))
 
 
 if __name__ == "__main__":
