@@ -104,6 +104,7 @@ def test_escape_closes_the_suggestions(page, server):
 def test_results_update_in_place_while_typing(page, server):
     page.goto(server.base + "/")
     page.type("#q", "tattoo beta", delay=30)
+    page.wait_for_url(lambda url: params(url).get("q") == ["tattoo beta"])  # the home page lists hits too
     page.locator("ol.hits li.hit").first.wait_for()
     assert "tattoo" in page.locator("ol.hits").first.inner_text().lower()
     assert query_of(page)["q"] == ["tattoo beta"]  # the address follows, so reload shows the same

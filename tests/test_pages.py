@@ -84,3 +84,12 @@ def test_images_only_when_the_operator_enables_them(seeds, index_dir, make_clien
     assert '<img class="thumb" src="https://img.example/p.jpg" alt="" loading="lazy" referrerpolicy="no-referrer"' in html
     assert html.count("<img") == 1 and "javascript:" not in html
     assert "img-src 'self' https:;" in shown.headers["Content-Security-Policy"]
+
+
+def test_the_home_page_shows_what_there_is_to_search(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Search 4 news articles" in html and "<h1>" in html
+    assert 'href="/?topic=Privacy"' in html  # topics lead to their articles
+    assert client.get("/?topic=Privacy").get_data(as_text=True).count('<li class="hit">') == 2
+    assert html.count('<li class="hit">') == 4  # the newest stories
+    assert "beta -leak" in html  # an example that answers something on its own

@@ -10,9 +10,12 @@ from werkzeug.datastructures import MultiDict
 from webapp.articles import article_details
 from webapp.extension import engine
 from webapp.params import MAX_PAGE, BadParameter, search_request
+from webapp.search import SearchRequest
 
 bp = Blueprint("pages", __name__)
 
+HOME_NEWEST = 5  # stories on the home page
+HOME_TOPICS = 12
 # Parameters that describe a search; everything else in the query string is dropped from links.
 SEARCH_PARAMS = ("q", "topic", "provider", "type", "from", "to", "min_quality", "sort", "collapse", "half_life", "per_page")
 
@@ -46,13 +49,15 @@ def search_page():
     except BadParameter as exc:
         return render_template("search.html", q=args.get("q", ""), error=exc.message, results=None, args=args,
                                search_url=search_url), 400
-    results = None
+    results = home = None
     if search.q.strip() or search.filters.active:
         results = engine().search(search)
+    else:  # the home page shows what there is to search: its size, its topics, its newest stories
+        home = engine().search(SearchRequest(per_page=HOME_NEWEST, facet_size=HOME_TOPICS))
     feed_url = "/feed.atom?" + urlencode([(k, v) for k, v in args.items(multi=True)
                                           if k in SEARCH_PARAMS and k not in ("sort", "collapse", "per_page") and v])
     return render_template("search.html", q=search.q, results=results, error=None, args=args, search_url=search_url,
-                           max_page=MAX_PAGE, year_range=year_range, feed_url=feed_url, hit_groups=hit_groups,
+                           max_page=MAX_PAGE, year_range=year_range, feed_url=feed_url, hit_groups=hit_groups, home=home,
                            missing_words=missing_words,
                            show_images=current_app.config["SHOW_IMAGES"])
 
