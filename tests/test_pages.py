@@ -93,3 +93,12 @@ def test_the_home_page_shows_what_there_is_to_search(client):
     assert client.get("/?topic=Privacy").get_data(as_text=True).count('<li class="hit">') == 2
     assert html.count('<li class="hit">') == 4  # the newest stories
     assert "beta -leak" in html  # an example that answers something on its own
+
+
+def test_a_search_without_results_says_what_to_do_and_nothing_contradictory(client):
+    html = client.get("/?q=blorft+zeppelinx").get_data(as_text=True)
+    assert "No articles match" in html and "showing articles without" not in html
+    assert "Check the spelling" in html and 'href="/">see the topics and newest articles' in html
+    assert "Follow this search" not in html
+    filtered = client.get("/?q=cookies&topic=Games").get_data(as_text=True)
+    assert "remove one on the left" in filtered
