@@ -102,3 +102,15 @@ def test_a_search_without_results_says_what_to_do_and_nothing_contradictory(clie
     assert "Follow this search" not in html
     filtered = client.get("/?q=cookies&topic=Games").get_data(as_text=True)
     assert "remove one on the left" in filtered
+
+
+def test_skip_to_results_lands_just_before_the_first_result(client):
+    import re
+
+    html = client.get("/?q=cookies").get_data(as_text=True)
+    assert '<a class="skip" href="#results">Skip to results</a>' in html
+    assert re.search(r'<section class="results" id="results" tabindex="-1"[^>]*>\s*<h1', html)
+    section = html[html.index('id="results"'):]
+    # no link between the results' start and the first hit: the next Tab reaches it
+    assert section.index("<a ") > section.index('<li class="hit">')
+    assert html.count("<h1") == 1
