@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.conftest import PROJECT_DIR, article_fields, lock_held_elsewhere, write_article
+from tests.conftest import PROJECT_DIR, article_fields, free_port, lock_held_elsewhere, write_article
 from webapp.cli import main
 
 
@@ -112,7 +112,19 @@ def test_console_script_is_installed():
 
 def test_an_empty_seeds_folder_is_a_one_line_error_not_a_traceback(tmp_path):
     (tmp_path / "seeds").mkdir()
-    for command in (["reindex"], ["serve", "--port", "1"]):
+    for command in (["reindex"], ["serve", "--port", free_port()]):
         result = run(*command, "--seeds", tmp_path / "seeds", "--index", tmp_path / "index")
         assert result.exit_code == 4 and "no article files in" in result.output
         assert "Traceback" not in result.output and result.output.count("\n") <= 2
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(small_index, small_collection):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--seeds", small_collection, "--index", small_index, "--port", port)
+    assert result.exit_code == 4 and f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output and "Traceback" not in result.output

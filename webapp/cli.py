@@ -225,6 +225,21 @@ def check_index(index: Path) -> None:
     sys.exit(EXIT_REJECTED if problems else EXIT_OK)
 
 
+def refuse_port_in_use(host: str, port: int) -> None:
+    """One clear line, before anything starts, when another program listens on the port
+    (gunicorn would retry for seconds and print a traceback per try)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port} ({exc.strerror}): is another server running there? "
+                 f"Choose another port with --port (make serve PORT=8001)", EXIT_FAILED)
+
+
 def ensure_index(seeds: Path, index: Path) -> None:
     """Build the index before serving if there is none or it was written by another version."""
     build = current_build(index)
@@ -276,6 +291,7 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
     """
     from webapp.server import default_workers, serve
 
+    refuse_port_in_use(host, port)
     ensure_index(seeds, index)
     if watch:
         start_watcher(seeds, index)
