@@ -128,3 +128,16 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(small_index, small_collectio
         result = run("serve", "--seeds", small_collection, "--index", small_index, "--port", port)
     assert result.exit_code == 4 and f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "--port" in result.output and "Traceback" not in result.output
+
+
+def test_another_seeds_folder_gets_an_index_of_its_own(tmp_path, monkeypatch):
+    """`serve --seeds ~/news` served the bundled index without a word: the default index
+    followed the checkout, not the folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("NEWSFINDER_INDEX", raising=False)
+    news = tmp_path / "news"
+    write_article(news, "own.md", **article_fields("My own zeppelin news"))
+    assert run("reindex", "--seeds", news).exit_code == 0
+    found = run("search", "zeppelin", "--seeds", news)
+    assert found.exit_code == 0 and "1 stories for 'zeppelin' in " + str(tmp_path / "cache" / "newsfinder") in found.output
+    assert "My own zeppelin news" in found.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -19,7 +20,24 @@ from indexer.layout import current_build, stale_reason
 from webapp import PROJECT_DIR
 
 DEFAULT_SEEDS = Path(os.environ.get("NEWSFINDER_SEEDS", PROJECT_DIR / "seeds"))
-DEFAULT_INDEX = Path(os.environ.get("NEWSFINDER_INDEX", PROJECT_DIR / "index_data"))
+BUNDLED_SEEDS, BUNDLED_INDEX = PROJECT_DIR / "seeds", PROJECT_DIR / "index_data"
+
+
+def default_index(seeds: Path) -> Path:
+    """Where a seeds folder's index lives unless --index says: NEWSFINDER_INDEX, else the
+    checkout's index_data for the bundled seeds, else a folder of its own in the user's cache
+    (so `serve --seeds ~/news` serves ~/news, never the bundled articles)."""
+    if os.environ.get("NEWSFINDER_INDEX"):
+        return Path(os.environ["NEWSFINDER_INDEX"])
+    folder = Path(seeds).resolve()
+    if folder == BUNDLED_SEEDS.resolve():
+        return BUNDLED_INDEX
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "newsfinder" / f"{folder.name}-{hashlib.sha1(str(folder).encode()).hexdigest()[:8]}"
+
+
+def index_of_seeds(ctx, param, value):
+    return value if value is not None else default_index(ctx.params.get("seeds", DEFAULT_SEEDS))
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED, EXIT_UNSAFE = 0, 1, 2, 3, 4, 5
 
@@ -28,8 +46,9 @@ seeds_option = click.option(
     help="Folder of article files (searched recursively; env NEWSFINDER_SEEDS).",
 )
 index_option = click.option(
-    "--index", "index", type=click.Path(path_type=Path), default=DEFAULT_INDEX, show_default=True,
-    help="Folder holding the index (env NEWSFINDER_INDEX).",
+    "--index", "index", type=click.Path(path_type=Path), default=None, callback=index_of_seeds,
+    help="Folder holding the index [default: env NEWSFINDER_INDEX; index_data for the bundled seeds; "
+         "for another seeds folder, a folder of its own under ~/.cache/newsfinder].",
 )
 
 
@@ -303,6 +322,7 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
 
 @main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
+@seeds_option
 @index_option
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 100))
 @click.option("--per-page", default=10, show_default=True, type=click.IntRange(1, 50))
@@ -310,7 +330,7 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
               help="How many words an article needs: most fills the page with articles that have fewer words "
                    "after those with all of them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
-def search_command(query, index, page, per_page, matching, as_json):
+def search_command(query, seeds, index, page, per_page, matching, as_json):
     """Search the index from the terminal: each hit's rank, title, outlet, date and score, and
     below it its address and id. The query's words may follow one another without quotes, and
     an excluded word is a word too (`newsfinder search diablo -leak`).
