@@ -239,3 +239,34 @@ def test_browser_integration_links_are_on_the_page(page, server):
     page.goto(server.base + "/?q=druid")
     assert page.get_attribute("link[rel=search]", "href") == "/opensearch.xml"
     assert page.get_attribute("link[rel=alternate]", "href") == "/feed.atom?q=druid"
+
+
+CONTRAST = """() => {
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.match(/[0-9.]+/g).slice(0, 3).map(Number).map((v) => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = luminance(getComputedStyle(document.body).backgroundColor);
+  return Array.from(document.querySelectorAll("main a, main p, main li, main h1, main h2, main summary"))
+    .filter((e) => e.offsetParent !== null && e.textContent.trim())
+    .map((e) => {
+      const fg = luminance(getComputedStyle(e).color);
+      return [Math.max(fg, background) + 0.05, Math.min(fg, background) + 0.05, e.tagName, e.textContent.trim().slice(0, 40)];
+    })
+    .map(([hi, lo, tag, text]) => [hi / lo, tag, text]);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_and_links_are_readable_in_light_and_dark_mode(browser, server, scheme):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        for url in ("/?q=diablo+beta", "/"):
+            page.goto(server.base + url)
+            ratios = page.evaluate(CONTRAST)
+            assert ratios and all(ratio >= 4.5 for ratio, _, _ in ratios), \
+                [(round(r, 2), tag, text) for r, tag, text in ratios if r < 4.5][:5]
+    finally:
+        context.close()
