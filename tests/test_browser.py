@@ -270,3 +270,22 @@ def test_text_and_links_are_readable_in_light_and_dark_mode(browser, server, sch
                 [(round(r, 2), tag, text) for r, tag, text in ratios if r < 4.5][:5]
     finally:
         context.close()
+
+
+def test_on_a_phone_one_tap_reaches_the_filters(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(server.base + "/?q=diablo+beta")
+        jump = page.locator("a.to-refine")
+        assert jump.is_visible() and jump.bounding_box()["y"] < 844  # on the first screen
+        jump.click()
+        page.wait_for_url(lambda url: url.endswith("#refine"))
+        facets = page.locator("#refine").bounding_box()
+        assert 0 <= facets["y"] < 844 and page.evaluate("window.scrollY") > 1000
+    finally:
+        context.close()
+    wide = browser.new_page(viewport={"width": 1280, "height": 900})
+    wide.goto(server.base + "/?q=diablo+beta")
+    assert not wide.locator("a.to-refine").is_visible()
+    wide.close()
