@@ -278,11 +278,10 @@ def test_on_a_phone_one_tap_reaches_the_filters(browser, server):
     try:
         page.goto(server.base + "/?q=diablo+beta")
         jump = page.locator("a.to-refine")
-        assert jump.is_visible() and jump.bounding_box()["y"] < 844  # on the first screen
+        playwright_api.expect(jump).to_be_in_viewport()  # on the first screen
+        playwright_api.expect(page.locator("#refine")).not_to_be_in_viewport()  # the filters are far below
         jump.click()
-        page.wait_for_url(lambda url: url.endswith("#refine"))
-        facets = page.locator("#refine").bounding_box()
-        assert 0 <= facets["y"] < 844 and page.evaluate("window.scrollY") > 1000
+        playwright_api.expect(page.locator("#refine")).to_be_in_viewport()
     finally:
         context.close()
     wide = browser.new_page(viewport={"width": 1280, "height": 900})
