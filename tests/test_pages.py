@@ -115,3 +115,9 @@ def test_skip_to_results_lands_just_before_the_first_result(client):
     first_link = section.replace('<a class="to-refine"', "<span").index("<a ")  # that one shows on phones only
     assert first_link > section.index('<li class="hit">')
     assert html.count("<h1") == 1
+
+
+def test_a_page_past_the_last_says_so_and_leads_back(client):
+    html = client.get("/?q=cookies&page=9").get_data(as_text=True)
+    assert "There is no page 9: this search has 1 page." in html and 'href="/?q=cookies">Go to the results' in html
+    assert '<li class="hit">' not in html
