@@ -205,7 +205,8 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
         else:
             candidates = sync_documents(writer, seeds_dir, scan, known, report, progress, fresh, story_inputs)
         after = before + report.indexed - report.removed
-        check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss)
+        check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss,
+                     report.rejected, previous is not None)
     except BaseException:
         cancel(writer)
         raise
@@ -259,12 +260,16 @@ def cancel(writer) -> None:
             task.join()
 
 
-def check_result(candidates: int, before: int, after: int, force: bool, max_loss: float) -> None:
+def check_result(candidates: int, before: int, after: int, force: bool, max_loss: float,
+                 rejected: list[Rejection] = (), had_index: bool = True) -> None:
     """Refuse to publish an index that is empty for a non-empty folder, or that lost more than
     ``max_loss`` of the articles it had (a folder half-deleted by mistake, a broken mount)."""
     if after == 0 and candidates > 0:
-        raise UnsafeReindex(f"the new index would be empty although the folder has {candidates} article files; "
-                            "the previous index stays in use")
+        why = (f"none of its {candidates} article files could be read ({rejected[0]}"
+               + (f", and {len(rejected) - 1} more" if len(rejected) > 1 else "") + ")"
+               if len(rejected) >= candidates else f"the folder has {candidates} article files")
+        kept = "the previous index stays in use" if had_index else "no index was made"
+        raise UnsafeReindex(f"the new index would be empty: {why}; {kept}")
     if not force and before > 0 and after < before * (1 - max_loss):
         raise UnsafeReindex(f"the new index would hold {after} articles instead of {before} "
                             f"(more than {max_loss:.0%} fewer); the previous index stays in use. "

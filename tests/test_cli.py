@@ -141,3 +141,13 @@ def test_another_seeds_folder_gets_an_index_of_its_own(tmp_path, monkeypatch):
     found = run("search", "zeppelin", "--seeds", news)
     assert found.exit_code == 0 and "1 stories for 'zeppelin' in " + str(tmp_path / "cache" / "newsfinder") in found.output
     assert "My own zeppelin news" in found.output
+
+
+def test_a_folder_of_non_articles_says_why_nothing_was_indexed(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "readme.md").write_text("just text\n")
+    (tmp_path / "seeds" / "notes.md").write_text("---\ntitle: [unclosed\n---\n")
+    result = run("reindex", "--seeds", tmp_path / "seeds", "--index", tmp_path / "index")
+    assert result.exit_code == 5
+    assert "none of its 2 article files could be read (notes.md: has invalid YAML front matter" in result.output
+    assert "and 1 more" in result.output and "no index was made" in result.output
