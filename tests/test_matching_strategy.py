@@ -9,6 +9,11 @@ from indexer.build import reindex
 from tests.conftest import article_fields, ids, search, write_article
 
 
+def numbered(name: str, count: int, title: str, excerpt: str) -> dict[str, tuple[str, str]]:
+    """``count`` articles alike but for their number: a word the collection has often."""
+    return {f"{name}-{n}": (f"{title} {n}", excerpt) for n in range(count)}
+
+
 @pytest.fixture
 def reading(seeds, index_dir, make_client):
     """A small collection with a few articles having every word, many having some."""
@@ -24,12 +29,12 @@ def reading(seeds, index_dir, make_client):
         "joined": ("PowerApps portals update", "PowerApps portals get a new studio."),
         "apart-1": ("Power Apps adds Copilot", "Power Apps news."),
         "digits": ("Diablo 4 beta dates", "Diablo 4 opens its beta."),
-        **{f"diablo-{n}": (f"Diablo 4 news {n}", "More Diablo 4.") for n in range(10)},
+        **numbered("diablo", 10, "Diablo 4 news", "More Diablo 4."),
         "typo": ("Lillith returns", "Lillith, misspelled."),
-        **{f"lilith-{n}": (f"Lilith story {n}", "Lilith again.") for n in range(12)},
-        **{f"power-{n}": (f"Power Apps news {n}", "More Power Apps.") for n in range(10)},
+        **numbered("lilith", 12, "Lilith story", "Lilith again."),
+        **numbered("power", 10, "Power Apps news", "More Power Apps."),
         "auction": ("The auction house returns", "Trading at the auction."),
-        **{f"action-{n}": (f"Action game {n}", "Action all the way.") for n in range(12)},
+        **numbered("action", 12, "Action game", "Action all the way."),
     }
     for name, (title, excerpt) in articles.items():
         write_article(seeds, f"{name}.md", **article_fields(title, excerpt))

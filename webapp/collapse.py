@@ -17,12 +17,12 @@ def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
     return order[np.sort(first)]
 
 
-def story_members(snapshot, matches: Matches, keep: np.ndarray, factor_of, sort: str,
+def story_members(snapshot, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
                   shown: list[int]) -> dict[int, np.ndarray]:
     """Per hit shown (docnum) whose story has other matching reports: those reports (docnums),
-    in display order (confirmed). ``keep``: the positions of every allowed match;
-    ``factor_of(positions)``: their ranking factors. The page's stories are picked out of the
-    matches in one pass, not one pass per hit (a common word matches half the collection)."""
+    in display order (confirmed). ``keep``: the positions of every allowed match, ``factor``
+    their ranking factors. The page's stories are picked out of the matches in one pass, not
+    one pass per hit (a common word matches half the collection)."""
     shared = [docnum for docnum in shown if snapshot.story_shared[docnum]]
     if not shared:
         return {}  # most stories have one report: nothing to look for
@@ -31,12 +31,10 @@ def story_members(snapshot, matches: Matches, keep: np.ndarray, factor_of, sort:
     candidates = np.flatnonzero(np.isin(stories, snapshot.story[shared], kind="table"))  # one pass, not one per story
     if matches.pending is not None:
         matches.pending.settle(keep[candidates], matches.scores)
-    factor = factor_of(keep[candidates])
     reports = {}
     for docnum in shared:
-        inside = np.flatnonzero((stories[candidates] == snapshot.story[docnum]) & (docs[candidates] != docnum))
-        members = candidates[inside]
-        order = order_hits(sort, docs[members], matches.scores[keep[members]] * factor[inside],
+        members = candidates[(stories[candidates] == snapshot.story[docnum]) & (docs[candidates] != docnum)]
+        order = order_hits(sort, docs[members], matches.scores[keep[members]] * factor[members],
                            snapshot.published[docs[members]], snapshot.quality[docs[members]],
                            None if matches.tiers is None else matches.tiers[keep[members]])
         reports[docnum] = docs[members[order]]

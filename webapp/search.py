@@ -66,8 +66,7 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
     page = leaders[offset : offset + request.per_page]
 
     shown = docs[page].tolist()
-    members = story_members(snapshot, matches, keep, lambda positions: factor[np.searchsorted(keep, positions)], sort,
-                            shown) if request.collapse else {}
+    members = story_members(snapshot, matches, keep, factor, sort, shown) if request.collapse else {}
     total = count_stories(snapshot.story[docs]) if request.collapse else len(docs)
     every = matches.all_words()[keep]
     total_all_words = count_stories(snapshot.story[docs[every]]) if request.collapse else int(every.sum())
