@@ -158,9 +158,9 @@ def table(count: int, results: dict) -> str:
     return "\n".join(rows)
 
 
-def write_section(text: str, count: int) -> None:
-    """Replace this size's section of BENCHMARKS.md (each size keeps its own)."""
-    start, end = f"<!-- bench:{count}:start -->", f"<!-- bench:{count}:end -->"
+def write_section(text: str, key: int | str) -> None:
+    """Replace the section of BENCHMARKS.md that ``key`` names (each size keeps its own)."""
+    start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
     current = BENCHMARKS.read_text(encoding="utf-8")
     if start in current:
         before, rest = current.split(start, 1)

@@ -58,8 +58,13 @@ def sentence(rng: random.Random, model: CorpusModel, length: int, cumulative) ->
     return " ".join(rng.choices(model.words, cum_weights=cumulative, k=length))
 
 
-def write_collection(model: CorpusModel, count: int, folder: Path, seed: int = 7) -> None:
-    """Write ``count`` article files to ``folder`` (in subfolders of 1,000)."""
+BULK_DATE = "2023-06-06T12:00:00Z"
+BULK_OUTLET = ("Bulk Wire", "bulk.example")
+
+
+def write_collection(model: CorpusModel, count: int, folder: Path, seed: int = 7, bulk: bool = False) -> None:
+    """Write ``count`` article files to ``folder`` (in subfolders of 1,000); ``bulk``: every
+    one with the same date and outlet, as a bulk import or a feed without times gives them."""
     rng = random.Random(seed)
     cumulative = []
     total = 0
@@ -69,12 +74,13 @@ def write_collection(model: CorpusModel, count: int, folder: Path, seed: int = 7
     start = dt.datetime(2019, 1, 1)
     for number in range(count):
         title = sentence(rng, model, rng.choice(model.title_lengths), cumulative)
-        provider = rng.choice(model.providers)
+        provider = BULK_OUTLET if bulk else rng.choice(model.providers)
+        published = (start + dt.timedelta(minutes=rng.randrange(5 * 365 * 24 * 60))).strftime("%Y-%m-%dT%H:%M:%SZ")
         front = {
             "category": "news",
             "title": title[:1].upper() + title[1:],
             "excerpt": sentence(rng, model, rng.choice(model.excerpt_lengths), cumulative),
-            "publishedDateTime": (start + dt.timedelta(minutes=rng.randrange(5 * 365 * 24 * 60))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "publishedDateTime": BULK_DATE if bulk else published,
             "webUrl": f"https://example.org/synthetic/{number}",
             "type": rng.choice(model.types),
             "provider": {"name": provider[0], "domain": provider[1]},

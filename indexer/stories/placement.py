@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from functools import partial
-from itertools import chain, repeat
+from itertools import chain
 
-from indexer.stories.rules import close_news_stories, is_service_piece, pick_story
+from indexer.stories.copies import CopyFinder
+from indexer.stories.rules import Cosines, Placing, close_news_stories, is_service_piece, pick_story
 from indexer.stories.vectors import Centroid, StoryInput, tfidf_vectors
 
 WINDOW_DAYS = 4.0
@@ -15,6 +17,7 @@ WINDOW_DAYS = 4.0
 # topic, not a story (and in a large collection its pairs would outnumber all the others).
 MAX_SHARED_DF = 0.05
 MAX_SHARED_ARTICLES = 500
+NEIGHBOURS = 64  # the most placed articles one article is compared with
 
 
 def group_stories(items: list[StoryInput]) -> dict[str, str]:
@@ -57,50 +60,117 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     return story_of
 
 
-def place_stories(items: list[StoryInput], vectors, story: list[int], distinctive: set[str], to_place) -> list[int]:
+def place_stories(items: list[StoryInput], vectors, story: list[int], distinctive: dict[str, int], to_place) -> list[int]:
     """Every article's story number (``story``: those of the articles placed already,
     numbered from 0, and -1) after placing the articles numbered ``to_place``, oldest first.
 
-    Each article joins a story of the articles published within WINDOW_DAYS of it that share
-    a ``distinctive`` word with it (its neighbours), by ``pick_story``'s order of evidence: its
-    outlet's own piece that it rewrites; an article it lists in its ``related`` coverage, or
-    that lists it, when they are somewhat similar; the story whose centroid is most similar
-    (so a chain of pairwise look-alikes does not merge a busy week's distinct stories), with a
-    lower bar for a news piece a day from a news report of the story; an article it nearly
-    copies. Otherwise it starts a story. An outlet reports a story once: a second piece from it
-    is another story unless it rewrites the first."""
-    neighbours = both_ways(candidate_pairs(items, vectors, distinctive))
-    linked = both_ways(related_links(items))
-    dates = [item.published for item in items]
-    service = [is_service_piece(item) for item in items]
-    providers = [item.provider for item in items]
-    centroids = [Centroid() for _ in range(max(story, default=-1) + 1)]
-    outlets: list[set[str]] = [set() for _ in centroids]
-    for number, code in enumerate(story):
-        if code >= 0:
-            add_report(number, code, vectors, providers, centroids, outlets)
+    A copy or near-copy of a placed article (``CopyFinder``) joins that article's story,
+    whatever its outlet and date. Any other article joins a story of its neighbours
+    (``PlacedWords.neighbours``: placed articles published within WINDOW_DAYS of it that share
+    a ``distinctive`` word with it), by ``pick_story``'s order of evidence: its outlet's own
+    piece that it rewrites; an article it lists in its ``related`` coverage, or that lists it,
+    when they are somewhat similar; the story whose centroid is most similar (so a chain of
+    pairwise look-alikes does not merge a busy week's distinct stories), with a lower bar for a
+    news piece a day from a news report of the story; an article it nearly copies. Otherwise it
+    starts a story. An outlet reports a story once: a second piece from it is another story
+    unless it rewrites the first."""
+    placer = StoryPlacer(items, vectors, story, distinctive)
     for number in to_place:
-        provider = providers[number]
+        placer.place(number)
+    return placer.story
 
-        def open_to(code: int, provider=provider) -> bool:
-            return code >= 0 and (provider is None or provider not in outlets[code])
 
-        own = outlet_pieces(provider, neighbours[number], story, providers)
-        close = partial(close_news_stories, number, neighbours[number], story, dates, service)
-        chosen = pick_story(number, vectors, story, centroids, neighbours[number], linked[number], open_to, own, close)
+class StoryPlacer:
+    """The stories as articles are placed: each one's centroid and outlets, and where to find
+    an article's neighbours and copies among the placed."""
+
+    def __init__(self, items: list[StoryInput], vectors, story: list[int], distinctive: dict[str, int]):
+        self.vectors, self.story = vectors, story
+        self.linked = both_ways(related_links(items))
+        self.dates = [item.published for item in items]
+        self.service = [is_service_piece(item) for item in items]
+        self.providers = [item.provider for item in items]
+        self.words = [sorted(filter(distinctive.__contains__, vector), key=lambda w: (distinctive[w], w))
+                      for vector in vectors]
+        self.placed, self.copies = PlacedWords(), CopyFinder(items)
+        self.centroids = [Centroid() for _ in range(max(story, default=-1) + 1)]
+        self.outlets: list[set[str]] = [set() for _ in self.centroids]
+        for number in sorted((n for n, code in enumerate(story) if code >= 0), key=lambda n: date_order(items[n])):
+            self.join(number, story[number])
+
+    def place(self, number: int) -> None:
+        copied = self.copies.copied(number, lambda other: self.story[other] >= 0)
+        chosen = self.story[copied] if copied >= 0 else pick_story(self.placing(number), self.story, self.centroids)
         if chosen < 0:
-            chosen = len(centroids)
-            centroids.append(Centroid())
-            outlets.append(set())
-        story[number] = chosen
-        add_report(number, chosen, vectors, providers, centroids, outlets)
-    return story
+            chosen = len(self.centroids)
+            self.centroids.append(Centroid())
+            self.outlets.append(set())
+        self.join(number, chosen)
+
+    def placing(self, number: int) -> Placing:
+        provider, story = self.providers[number], self.story
+        neighbours = self.placed.neighbours(self.dates[number], self.words[number])
+
+        def open_to(code: int) -> bool:
+            return code >= 0 and (provider is None or provider not in self.outlets[code])
+
+        return Placing(
+            vector=self.vectors[number],
+            alike=Cosines(self.vectors, number),
+            neighbours=neighbours,
+            linked=[other for other in sorted(self.linked[number]) if story[other] >= 0],
+            own_pieces=outlet_pieces(provider, neighbours, story, self.providers),
+            open_to=open_to,
+            close=partial(close_news_stories, number, neighbours, story, self.dates, self.service),
+        )
+
+    def join(self, number: int, code: int) -> None:
+        self.story[number] = code
+        self.centroids[code].add(self.vectors[number])
+        if self.providers[number]:
+            self.outlets[code].add(self.providers[number])
+        self.placed.add(number, self.dates[number], self.words[number])
 
 
-def add_report(number, code, vectors, providers, centroids, outlets) -> None:
-    centroids[code].add(vectors[number])
-    if providers[number]:
-        outlets[code].add(providers[number])
+class PlacedWords:
+    """For each distinctive word, the placed articles that have it, in date order: where an
+    article being placed finds its neighbours."""
+
+    def __init__(self):
+        self.dates: defaultdict[str, list[float]] = defaultdict(list)
+        self.numbers: defaultdict[str, list[int]] = defaultdict(list)
+
+    def add(self, number: int, date: float | None, words: list[str]) -> None:
+        if date is None:
+            return  # an undated article is nobody's neighbour
+        for word in words:
+            dates, numbers = self.dates[word], self.numbers[word]
+            at = len(dates) if not dates or date >= dates[-1] else bisect_right(dates, date)
+            dates.insert(at, date)
+            numbers.insert(at, number)
+
+    def neighbours(self, date: float | None, words: list[str]) -> list[int]:
+        """The placed articles within WINDOW_DAYS of ``date`` that share one of ``words`` (rarest
+        first), at most NEIGHBOURS of them: a rare word's articles before a common one's, the
+        closest in time first. The bound keeps the placement linear when thousands of articles
+        share a date (a bulk import, a feed without times), where every word's window holds
+        them all."""
+        found: dict[int, None] = {}  # an ordered set
+        if date is None:
+            return []
+        for word in words:
+            dates = self.dates.get(word)
+            if not dates:
+                continue
+            low, high = bisect_left(dates, date - WINDOW_DAYS), bisect_right(dates, date + WINDOW_DAYS)
+            room = NEIGHBOURS - len(found)
+            if high - low > room:
+                middle = bisect_left(dates, date, low, high)
+                low, high = max(low, middle - room // 2), min(high, middle + room - room // 2)
+            found.update(dict.fromkeys(self.numbers[word][low:high]))
+            if len(found) >= NEIGHBOURS:
+                break
+        return sorted(found)
 
 
 def outlet_pieces(provider, neighbours, story, providers) -> list[int]:
@@ -124,10 +194,11 @@ def shared_word_limit(articles: int) -> float:
     return max(2, min(MAX_SHARED_DF * articles, MAX_SHARED_ARTICLES))
 
 
-def distinctive_words(words, df, n: int) -> set[str]:
-    """Those of ``words`` that may propose pairs, by their document frequency ``df`` among ``n`` articles."""
+def distinctive_words(words, df, n: int) -> dict[str, int]:
+    """Those of ``words`` that may propose neighbours, with their document frequency ``df``
+    among ``n`` articles (the rarer, the more telling)."""
     limit = shared_word_limit(n)
-    return {word for word in words if df[word] <= limit}
+    return {word: df[word] for word in words if df[word] <= limit}
 
 
 def close_in_time(a: StoryInput, b: StoryInput) -> bool:
@@ -138,29 +209,6 @@ def close_in_time(a: StoryInput, b: StoryInput) -> bool:
 
 def date_order(item: StoryInput) -> tuple:
     return (item.published is None, item.published or 0, item.id)
-
-
-def candidate_pairs(items: list[StoryInput], vectors, distinctive: set[str]) -> set[tuple[int, int]]:
-    """Pairs of dated articles sharing at least one ``distinctive`` word and published within
-    WINDOW_DAYS of each other, the earlier first.
-
-    Each word's articles are walked in date order with a sliding window, so the work grows
-    with the number of close pairs, not with the square of the word's frequency."""
-    dates = [item.published for item in items]
-    postings: dict[str, list[int]] = defaultdict(list)
-    for number in sorted((n for n, date in enumerate(dates) if date is not None), key=dates.__getitem__):
-        # in the vector's order, not a set's: a set of strings iterates in an order that
-        # changes with each process's hash seed, and the order of the pairs breaks ties
-        for term in filter(distinctive.__contains__, vectors[number]):
-            postings[term].append(number)
-    pairs = set()
-    for numbers in postings.values():
-        start = 0
-        for i, b in enumerate(numbers):
-            while dates[b] - dates[numbers[start]] > WINDOW_DAYS:
-                start += 1
-            pairs.update(zip(numbers[start:i], repeat(b)))
-    return pairs
 
 
 def related_links(items: list[StoryInput]) -> list[tuple[int, int]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 from indexer.stories.vectors import cosine
 
@@ -22,22 +24,67 @@ SERVICE_TITLE = re.compile(
     r"will .* (be|have)|is .* (coming|on)|list|all )", re.IGNORECASE)
 
 
-def pick_story(number, vectors, story, centroids, neighbours, linked, open_to, own_pieces, close) -> int:
-    """The story article ``number`` joins (-1: a story of its own). ``own_pieces``: the
-    articles of its outlet among its neighbours; ``close()``: the stories it may join at
-    CLOSE_NEWS_SIMILARITY (close_news_stories, worked out only for a story that needs it)."""
-    rewritten = rewritten_story(number, vectors, story, own_pieces)
+@dataclass
+class Placing:
+    """An article being placed and what it is compared with: its ``neighbours`` (placed
+    articles around it sharing a distinctive word), the placed articles it is ``linked`` with,
+    the neighbours from its own outlet (``own_pieces``, the latest first), the stories it may
+    join (``open_to``) and those it may join at CLOSE_NEWS_SIMILARITY (``close()``, worked
+    out only for a story that needs it). ``alike[other]``: its cosine with another article,
+    computed once (several rules compare the same neighbours)."""
+
+    vector: dict[str, float]
+    alike: dict[int, float]
+    neighbours: list[int]
+    linked: list[int]
+    own_pieces: list[int]
+    open_to: Callable[[int], bool]
+    close: Callable[[], set[int]]
+
+
+class Cosines(dict):
+    """other -> the cosine of one article's vector with another's, worked out when first asked."""
+
+    def __init__(self, vectors, number: int):
+        super().__init__()
+        self.vectors, self.vector = vectors, vectors[number]
+
+    def __missing__(self, other: int) -> float:
+        value = self[other] = cosine(self.vector, self.vectors[other])
+        return value
+
+
+def pick_story(placing: Placing, story: list[int], centroids) -> int:
+    """The story the article joins (-1: a story of its own), by the first rule that finds one."""
+    rewritten = rewritten_story(placing, story)
     if rewritten >= 0:
         return rewritten
-    # A related-coverage link is evidence, not proof: sites list loosely related pieces too.
-    for other in linked:
-        if open_to(story[other]) and cosine(vectors[number], vectors[other]) >= LINKED_SIMILARITY:
-            return story[other]
-    compared = {story[n] for n in neighbours if open_to(story[n])}
-    similar = most_similar_story(vectors[number], centroids, compared, close)
+    linked = linked_similar_story(placing, story)
+    if linked >= 0:
+        return linked
+    compared = {story[n] for n in placing.neighbours if placing.open_to(story[n])}
+    similar = most_similar_story(placing.vector, centroids, compared, placing.close)
     if similar >= 0:
         return similar
-    return near_copy_story(number, vectors, story, centroids, neighbours, compared)
+    return near_copy_story(placing, story, centroids, compared)
+
+
+def most_similar(candidates, story, alike, threshold: float) -> int:
+    """The story of the most alike of ``candidates`` (placed articles), at ``threshold`` or
+    more (the first of equals), or -1."""
+    best, best_score = -1, threshold
+    for other in candidates:
+        score = alike[other]
+        if score > best_score or (score == best_score and best < 0):
+            best, best_score = story[other], score
+    return best
+
+
+def linked_similar_story(placing: Placing, story) -> int:
+    """The story of the linked article most similar to this one, at LINKED_SIMILARITY or more,
+    or -1. A related-coverage link is evidence, not proof: sites list loosely related pieces too."""
+    open_links = [other for other in placing.linked if placing.open_to(story[other])]
+    return most_similar(open_links, story, placing.alike, LINKED_SIMILARITY)
 
 
 def most_similar_story(vector, centroids, compared, close) -> int:
@@ -56,17 +103,13 @@ def most_similar_story(vector, centroids, compared, close) -> int:
     return next((candidate for _, candidate in sorted(near, reverse=True) if candidate in close_stories), -1)
 
 
-def near_copy_story(number, vectors, story, centroids, neighbours, compared) -> int:
+def near_copy_story(placing: Placing, story, centroids, compared) -> int:
     """The story of a report placed already that this article nearly copies, even if the story has drifted.
     A story of one report in ``compared`` is that report: its cosine fell short of SIMILARITY,
     so of NEAR_COPY."""
-    best, best_score = -1, 0.0
-    for other in neighbours:
-        if story[other] >= 0 and not (story[other] in compared and centroids[story[other]].reports == 1):
-            score = cosine(vectors[number], vectors[other])
-            if score >= NEAR_COPY and score > best_score:
-                best, best_score = story[other], score
-    return best
+    candidates = [other for other in placing.neighbours
+                  if story[other] >= 0 and not (story[other] in compared and centroids[story[other]].reports == 1)]
+    return most_similar(candidates, story, placing.alike, NEAR_COPY)
 
 
 def is_service_piece(item) -> bool:
@@ -83,17 +126,11 @@ def close_news_stories(number, neighbours, story, dates, service) -> set[int]:
             if story[n] >= 0 and not service[n] and abs(dates[n] - when) <= CLOSE_NEWS_DAYS}
 
 
-def rewritten_story(number, vectors, story, own_pieces) -> int:
+def rewritten_story(placing: Placing, story) -> int:
     """The story of a piece of the same outlet, placed already, that this article rewrites, or -1.
 
     An outlet's second version of a piece (republished, updated, syndicated under its name)
     joins the first one's story before any story is compared as a whole: the outlet rule keeps
     it out of that story otherwise, and it starts a second one. On the judged pairs, an outlet's
     two pieces on one story are more alike than OWN_REWRITE, its pieces on different stories less."""
-    best, best_score = -1, 0.0
-    for other in own_pieces:
-        if story[other] >= 0:
-            score = cosine(vectors[number], vectors[other])
-            if score >= OWN_REWRITE and score > best_score:
-                best, best_score = story[other], score
-    return best
+    return most_similar(placing.own_pieces, story, placing.alike, OWN_REWRITE)

@@ -10,8 +10,9 @@ import numpy as np
 
 from indexer.schema import published_seconds
 from indexer.stories.files import stories_path, stories_problem, write_stories
-from indexer.stories.placement import WINDOW_DAYS, group_stories, place_changed, shared_word_limit
-from indexer.stories.vectors import StoryInput, story_input, weighted_terms
+from indexer.stories.copies import COPY_DAYS
+from indexer.stories.placement import NEIGHBOURS, WINDOW_DAYS, group_stories, place_changed, shared_word_limit
+from indexer.stories.vectors import WORDS, StoryInput, story_input, weighted_terms
 
 # A reindex changing at most this share of the articles places only them in stories; more
 # changes regroup the collection (the rules are the same; the full pass also settles stories
@@ -75,22 +76,40 @@ def regroup_touched(searcher, previous: dict[str, str], touched: set[str]) -> di
 
 
 def nearby_docnums(reader, changed: list[int], changed_items: list[StoryInput], df, n: int) -> list[int]:
-    """The other articles published within WINDOW_DAYS of a changed one that share a
-    distinctive word with it in their title or excerpt."""
+    """The other articles a changed one may join: those sharing a word of its title within
+    COPY_DAYS (where its copies are), then those sharing a word of its title or excerpt within
+    WINDOW_DAYS (its neighbours), each NEIGHBOURS at most, rarer words first."""
     days = published_seconds(reader) / 86_400  # days since 1970, NaN without a date
     limit = shared_word_limit(n)
     sharing: set[int] = set()
     for item, docnum in zip(changed_items, changed):
         if np.isnan(days[docnum]):
             continue
-        for term in weighted_terms(item):
-            if df[term] <= limit:
-                for name in ("title", "excerpt"):
-                    if (name, term) in reader:
-                        ids = np.fromiter(reader.postings(name, term).all_ids(), dtype=np.int64)
-                        sharing.update(ids[np.abs(days[ids] - days[docnum]) <= WINDOW_DAYS].tolist())
+        terms = sorted((term for term in weighted_terms(item) if df[term] <= limit), key=lambda term: (df[term], term))
+        title = set(WORDS(item.title))
+        sharing |= closest_sharing(reader, days, docnum, [t for t in terms if t in title], ("title",), COPY_DAYS)
+        sharing |= closest_sharing(reader, days, docnum, terms, ("title", "excerpt"), WINDOW_DAYS)
     sharing.difference_update(changed)
     return sorted(sharing)
+
+
+def closest_sharing(reader, days: np.ndarray, docnum: int, terms: list[str], fields, span: float) -> set[int]:
+    """Up to NEIGHBOURS articles within ``span`` days of ``docnum`` having one of ``terms`` in
+    one of ``fields``: a rarer term's first, the closest in time first."""
+    found: dict[int, None] = {}  # an ordered set
+    for term in terms:
+        for name in fields:
+            if (name, term) not in reader:
+                continue
+            ids = np.fromiter(reader.postings(name, term).all_ids(), dtype=np.int64)
+            distance = np.abs(days[ids] - days[docnum])
+            within = np.flatnonzero(distance <= span)
+            nearest = within[np.argsort(distance[within], kind="stable")]
+            found.update(dict.fromkeys(ids[nearest[:max(0, NEIGHBOURS + 1 - len(found))]].tolist()))
+        if len(found) > NEIGHBOURS:  # the article itself is among them
+            break
+    found.pop(docnum, None)
+    return set(found)
 
 
 def story_mates(previous: dict[str, str], nearby_items: list[StoryInput], touched: set[str]) -> list[str]:
