@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import feedparser
+import pytest
+
 from conftest import article_fields, search, write_article
 from indexer.build import reindex
 from indexer.layout import open_build
@@ -106,3 +109,39 @@ def test_in_a_bulk_import_reports_of_one_story_still_meet_among_thousands_sharin
     story_of = group_stories(fillers + [leak, update])
     assert story_of["zz-update"] == story_of["leak"] == "leak"
     assert sum(1 for key in story_of.values() if key == "leak") == 2
+
+
+@pytest.fixture
+def syndicated(seeds, index_dir):
+    """One piece in four outlets over two days (one story), and another story on the subject."""
+    write_fillers(seeds)
+    start = dt.datetime(2023, 3, 22, 8)
+    for n, outlet in enumerate(["GamesRadar+", "Yahoo", "Yahoo News Singapore", "MSN"]):
+        write_article(seeds, f"copy{n}.md", **article_fields(
+            PATCH_TITLE, PATCH_EXCERPT, publishedDateTime=at(start, 12 * n), webUrl=f"https://o{n}.example/patch",
+            provider={"name": outlet, "domain": f"o{n}.example"}))
+    write_article(seeds, "kills.md", **article_fields(
+        "Ashava world boss killed ten million beta players", "Blizzard counted the deaths of the world boss weekend",
+        publishedDateTime="2023-03-31T10:00:00Z", provider={"name": "PCGamesN"}))
+    reindex(seeds, index_dir)
+
+
+def test_the_feed_has_one_entry_per_story_naming_its_other_reports(syndicated, make_client):
+    client = make_client(PUBLIC_URL="https://news.example")
+    feed = feedparser.parse(client.get("/feed.atom?q=ashava").data)
+    assert [e.id for e in feed.entries] == ["https://news.example/articles/kills", "https://news.example/articles/copy3"]
+    story = feed.entries[1]
+    assert story.summary.endswith("Also reported by Yahoo News Singapore, Yahoo, GamesRadar+.")
+    related = [link.href for link in story.links if link.rel == "related"]
+    assert related == [f"https://news.example/articles/copy{n}" for n in (3, 2, 1, 0)]
+    assert len(feedparser.parse(client.get("/feed.atom?q=ashava&collapse=none").data).entries) == 5
+
+
+def test_suggestions_and_more_like_this_show_a_story_once_with_its_count(syndicated, make_client):
+    client = make_client()
+    titles = client.get("/api/suggest?q=ashava").get_json()["titles"]
+    assert sorted((t["title"], t["more"]) for t in titles) == [
+        ("Ashava world boss killed ten million beta players", 0), (PATCH_TITLE, 3)]
+    alike = client.get("/api/articles/kills").get_json()["more_like_this"]
+    assert [(entry["title"], entry["more"]) for entry in alike] == [(PATCH_TITLE, 3)]
+    assert "and 3 more reports" in client.get("/articles/kills").get_data(as_text=True)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from whoosh.query import Or, Term
 
-from webapp.collapse import collapse_stories
+from webapp.collapse import story_entries
 from webapp.matching import safe_score_all
 from webapp.query import ANALYZER
 from webapp.ranking import DEFAULT_QUALITY_WEIGHT, quality_factor
@@ -56,5 +56,4 @@ def more_like_this(snapshot, docnum: int, article: dict) -> list[dict]:
     docs, scores = safe_score_all(snapshot.searcher, query)
     keep = snapshot.live[docs] & (snapshot.story[docs] != snapshot.story[docnum])
     docs, scores = docs[keep], scores[keep] * quality_factor(snapshot.quality[docs[keep]], DEFAULT_QUALITY_WEIGHT)
-    order = collapse_stories(np.lexsort((docs, -scores)), snapshot.story[docs])
-    return [report_json(snapshot, int(docs[p])) for p in order[:MORE_LIKE_THIS]]
+    return story_entries(snapshot, docs, np.lexsort((docs, -scores)), MORE_LIKE_THIS)

@@ -7,6 +7,7 @@ import numpy as np
 
 from webapp.matching import Matches
 from webapp.ranking import order_hits
+from webapp.results import report_json
 
 
 def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
@@ -15,6 +16,23 @@ def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
         return order
     _, first = np.unique(stories[order], return_index=True)
     return order[np.sort(first)]
+
+
+def other_reports(stories: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """For each of ``positions``, how many other positions of ``stories`` are its story's."""
+    if len(positions) == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, inverse, counts = np.unique(stories, return_inverse=True, return_counts=True)
+    return counts[inverse[positions]] - 1
+
+
+def story_entries(snapshot, docs: np.ndarray, order: np.ndarray, limit: int) -> list[dict]:
+    """The first ``limit`` stories of ``docs`` (taken in ``order``), each as its leading report
+    with ``more``: how many other reports of its story are among ``docs``."""
+    stories = snapshot.story[docs]
+    leaders = collapse_stories(order, stories)[:limit]
+    more = other_reports(stories, leaders)
+    return [{**report_json(snapshot, int(docs[p])), "more": int(m)} for p, m in zip(leaders, more)]
 
 
 def story_members(snapshot, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,

@@ -65,10 +65,10 @@ def atom_time(iso: str | None) -> str:
 
 @bp.get("/feed.atom")
 def atom_feed():
-    """The newest articles for a search (filters apply), one entry per article."""
+    """The newest stories for a search (filters apply): one entry per story, its newest report,
+    naming the others (``collapse=none``: one entry per article)."""
     args = request.args.copy()
     args["sort"] = "date"
-    args["collapse"] = "none"
     args["per_page"] = str(FEED_ENTRIES)
     args.pop("page", None)
     try:
@@ -97,6 +97,25 @@ def feed_element(q: str, results: dict) -> ET.Element:
     return feed
 
 
+NAMED_OUTLETS = 3
+
+
+def also_reported(story: dict | None) -> str:
+    """The line a feed entry ends with when other reports of its story match too."""
+    if not story or not story["more"]:
+        return ""
+    names = list(dict.fromkeys(r["provider"] for r in story["reports"] if r["provider"]))[:NAMED_OUTLETS]
+    others = story["more"] - sum(1 for r in story["reports"] if r["provider"] in names)
+    if not names:
+        return f"\n\nAlso reported {story['more']} more time{'s' if story['more'] > 1 else ''}."
+    listed = ", ".join(names) + (f" and {others} more" if others > 0 else "")
+    return f"\n\nAlso reported by {listed}."
+
+
+def report_label(report: dict) -> str:
+    return f"{report['title']} ({report['provider']})" if report["provider"] else report["title"]
+
+
 def entry_element(hit: dict, base: str) -> ET.Element:
     entry = ET.Element(f"{{{ATOM}}}entry")
     article_page = f"{base}/articles/{quote(hit['id'], safe='/')}"
@@ -109,7 +128,10 @@ def entry_element(hit: dict, base: str) -> ET.Element:
     ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", href=article_page)
     author = ET.SubElement(entry, f"{{{ATOM}}}author")
     ET.SubElement(author, f"{{{ATOM}}}name").text = hit["provider"]["name"] or hit["provider"]["domain"] or "unknown"
-    ET.SubElement(entry, f"{{{ATOM}}}summary", type="text").text = hit["excerpt"]
+    ET.SubElement(entry, f"{{{ATOM}}}summary", type="text").text = hit["excerpt"] + also_reported(hit.get("story"))
+    for report in (hit.get("story") or {}).get("reports", []):
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", title=report_label(report),
+                      href=f"{base}/articles/{quote(report['id'], safe='/')}")
     for topic in hit["topics"]:
         ET.SubElement(entry, f"{{{ATOM}}}category", term=topic)
     return entry

@@ -67,6 +67,14 @@ REPORT = {
                    "provider": NULLABLE_STRING, "published": NULLABLE_STRING},
 }
 
+STORY_ENTRY = {  # one story where a list shows one entry per story: its leading report
+    "type": "object",
+    "required": [*REPORT["required"], "more"],
+    "properties": {**REPORT["properties"],
+                   "more": {"type": "integer", "minimum": 0,
+                            "description": "How many other reports of this story the list also matched."}},
+}
+
 HIT = {
     "type": "object",
     "required": ["id", "title", "excerpt", "snippet", "url", "provider", "topics", "published", "quality", "type",
@@ -196,6 +204,7 @@ def openapi_document() -> dict:
             "SearchResponse": SEARCH_RESPONSE,
             "Hit": HIT,
             "Report": REPORT,
+            "StoryEntry": STORY_ENTRY,
             "Error": ERROR,
             "Suggestions": {
                 "type": "object", "required": ["query", "completions", "titles"],
@@ -204,14 +213,14 @@ def openapi_document() -> dict:
                                    "type": "object", "required": ["text", "word", "count"],
                                    "properties": {"text": {"type": "string"}, "word": {"type": "string"},
                                                   "count": {"type": "integer"}}}},
-                               "titles": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}},
+                               "titles": {"type": "array", "items": {"$ref": "#/components/schemas/StoryEntry"}}},
             },
             "ArticleDetails": {
                 "type": "object", "required": ["article", "story", "more_like_this"],
                 "properties": {"article": {"type": "object", "required": ["id", "title"],
                                            "not": {"required": ["secured"]}},
                                "story": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}},
-                               "more_like_this": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}},
+                               "more_like_this": {"type": "array", "items": {"$ref": "#/components/schemas/StoryEntry"}}},
             },
             "Health": {
                 "type": "object", "required": ["status", "docs", "generation", "last_reindex"],

@@ -10,10 +10,9 @@ import numpy as np
 from whoosh.query import And, NullQuery, Or, Prefix, Term
 
 from webapp.query import ANALYZER, typo_distance
-from webapp.collapse import collapse_stories
+from webapp.collapse import story_entries
 from webapp.matching import safe_score_all, text_scores
 from webapp.ranking import quality_factor
-from webapp.results import report_json
 
 MAX_SUGGESTIONS = 10
 CANDIDATES_PER_COMPLETION = 4  # completions looked at per one offered, after other words
@@ -79,7 +78,6 @@ def suggest(snapshot, text: str, limit: int, quality_weight: float) -> dict:
         docs, scores = docs[keep], scores[keep]
         if len(docs):
             scores = scores * quality_factor(snapshot.quality[docs], quality_weight)
-            order = collapse_stories(np.lexsort((docs, -scores)), snapshot.story[docs])
-            titles = [report_json(snapshot, int(docs[p])) for p in order[:limit]]
+            titles = story_entries(snapshot, docs, np.lexsort((docs, -scores)), limit)
     return {"query": text, "completions": completions, "titles": titles}
 

@@ -147,6 +147,12 @@ class CopyFinder:
         mine, theirs = title_words(self.items[number]), title_words(self.items[other])
         if mine == theirs and len(mine) >= MIN_TITLE_WORDS:
             return 1.0
-        if not same_title(frozenset(mine), frozenset(theirs)) or len(self.pairs[number]) < MIN_PAIRS:
+        pairs, other_pairs = self.pairs_of(number), self.pairs_of(other)
+        if not same_title(frozenset(mine), frozenset(theirs)) or len(pairs) < MIN_PAIRS:
             return 0.0
-        return jaccard(self.pairs[number], self.pairs[other])
+        return jaccard(pairs, other_pairs)
+
+    def pairs_of(self, number: int) -> np.ndarray:
+        """An article's word pairs: kept for those in a shared bucket, else worked out again."""
+        pairs = self.pairs.get(number)
+        return word_pairs(self.items[number]) if pairs is None else pairs

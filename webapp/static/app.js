@@ -68,7 +68,10 @@
   function showSuggestions(data) {
     closeList();
     data.completions.forEach(function (c) { addOption(c.text, "completion", c.text, ""); });
-    data.titles.slice(0, 5).forEach(function (t) { addOption(t.title, "title", t.id, t.provider || ""); });
+    data.titles.slice(0, 5).forEach(function (t) {
+      var more = t.more ? " · " + t.more + " more report" + (t.more > 1 ? "s" : "") : "";
+      addOption(t.title, "title", t.id, (t.provider || "") + more);
+    });
     if (list.children.length) {
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
