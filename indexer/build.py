@@ -37,6 +37,7 @@ from indexer.layout import (
     ReindexLocked,
     current_build,
     index_exists,
+    linked_copy,
     new_build_dir,
     open_build,
     open_index,
@@ -173,20 +174,27 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
         report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else stale_reason(previous)
         build = new_build_dir(index_dir) if report.rebuilt else previous
         try:
-            write_build(seeds_dir, build, previous, report, progress, force, max_loss, only)
+            result = write_build(seeds_dir, build, previous, report, progress, force, max_loss, only)
         except BaseException:
             if build != previous:
                 shutil.rmtree(build, ignore_errors=True)
             raise
-        if build != previous:
-            publish_build(index_dir, build)
+        if result != previous:
+            try:
+                publish_build(index_dir, result)
+            except BaseException:
+                shutil.rmtree(result, ignore_errors=True)
+                raise
             remove_old_builds(index_dir)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def write_build(seeds_dir, build, previous, report, progress, force, max_loss, only=None) -> None:
-    """Sync the documents of ``build`` with the folder, check the result, commit, describe."""
+def write_build(seeds_dir, build, previous, report, progress, force, max_loss, only=None) -> Path:
+    """Sync the documents of ``build`` with the folder, check the result, commit, describe.
+    Returns the build that holds the result: ``build``, or, for an update that may change
+    something, a copy of it (``linked_copy``) where the update was made, so that a failure at
+    any point (a full disk) leaves ``build`` as it was and the copy is simply dropped."""
     fresh = build != previous
     install()
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
@@ -194,19 +202,58 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     targeted = only is not None and not fresh
     known = {} if fresh or targeted else indexed_fingerprints(ix)
     scan = Scan() if targeted else scan_folder(seeds_dir, known, fresh)
-    parallel = fresh and len(scan.files) >= PARALLEL_FROM and WORKERS > 1
+    sync = Sync(seeds_dir, previous, report, progress, force, max_loss, only, targeted, known, scan)
+    copy = None if fresh or not sync.may_change() else linked_copy(build)
+    if copy is None:
+        commit_build(ix, build, fresh, sync)
+        return build
+    try:
+        commit_build(whoosh_index.open_dir(str(copy), indexname=INDEX_NAME), copy, False, sync)
+    except BaseException:
+        shutil.rmtree(copy, ignore_errors=True)
+        raise
+    return copy
+
+
+@dataclass
+class Sync:
+    """What one reindex brings into a build: the folder, what it found there and its limits."""
+
+    seeds_dir: Path
+    previous: Path | None
+    report: ReindexReport
+    progress: Progress | None
+    force: bool
+    max_loss: float
+    only: list[str] | None
+    targeted: bool
+    known: dict[str, str]
+    scan: Scan
+
+    def may_change(self) -> bool:
+        """Whether the update may change the index: a named file, a file whose size or time
+        changed, or an indexed article whose file is gone."""
+        return self.targeted or bool(self.scan.files) or len(self.scan.unchanged) < len(self.known)
+
+
+def commit_build(ix, build: Path, fresh: bool, sync: Sync) -> None:
+    """Sync the documents of ``ix`` (in ``build``) with the folder, check, commit, describe."""
+    report = sync.report
+    parallel = fresh and len(sync.scan.files) >= PARALLEL_FROM and WORKERS > 1
     writer = open_writer(ix, parallel)
     # A parallel build groups its stories from what it parsed, while the writers finish.
     story_inputs: list[StoryInput] | None = [] if parallel else None
     try:
         before = 0 if fresh else writer.reader().doc_count()
-        if targeted:
-            candidates = sync_paths(writer, seeds_dir, only, report)
+        if sync.targeted:
+            candidates = sync_paths(writer, sync.seeds_dir, sync.only, report)
         else:
-            candidates = sync_documents(writer, seeds_dir, scan, known, report, progress, fresh, story_inputs)
+            candidates = sync_documents(writer, sync.seeds_dir, sync.scan, sync.known, report, sync.progress, fresh,
+                                        story_inputs)
         after = before + report.indexed - report.removed
-        check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, force, max_loss,
-                     report.rejected, previous is not None)
+        previous = sync.previous
+        check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, sync.force,
+                     sync.max_loss, report.rejected, previous is not None)
     except BaseException:
         cancel(writer)
         raise
@@ -217,16 +264,20 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
         cancel(writer)
     write_arrays_and_stories(ix, build, None if fresh else report.touched, grouping)
     report.docs = after
-    old_meta = read_meta(previous)
+    write_meta(build, next_meta(read_meta(sync.previous), report, after, sync.seeds_dir))
+
+
+def next_meta(old_meta: dict, report: ReindexReport, docs: int, seeds_dir: Path) -> dict:
+    """The build's description after this reindex: the generation counts reindexes that changed something."""
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    write_meta(build, {
+    return {
         "schema_version": SCHEMA_VERSION,
         "generation": int(old_meta.get("generation", 0)) + (1 if report.changed else 0),
         "last_reindex": now if report.changed or "last_reindex" not in old_meta else old_meta["last_reindex"],
         "last_checked": now,
-        "docs": after,
+        "docs": docs,
         "seeds": os.path.abspath(seeds_dir),
-    })
+    }
 
 
 def open_writer(ix, parallel: bool):
@@ -251,13 +302,26 @@ def pool_limit_mb(processes: int) -> int:
 
 
 def cancel(writer) -> None:
-    """Cancel a writer; a multiprocess writer's workers would otherwise wait for more work."""
+    """Cancel a writer; a multiprocess writer's workers would otherwise wait for more work.
+    Whoosh's cancel leaves the files of the segment it had begun; they are removed here (no
+    table of contents names them, so nothing else would until the next commit)."""
     try:
         writer.cancel()
     finally:
         for task in getattr(writer, "tasks", []):
             task.terminate()
             task.join()
+        remove_segment_files(writer)
+
+
+def remove_segment_files(writer) -> None:
+    segment, storage = getattr(writer, "newsegment", None), getattr(writer, "storage", None)
+    if segment is None or storage is None or not hasattr(storage, "folder"):
+        return
+    prefix = segment.segment_id() + "."
+    for name in os.listdir(storage.folder):
+        if name.startswith(prefix):
+            Path(storage.folder, name).unlink(missing_ok=True)
 
 
 def check_result(candidates: int, before: int, after: int, force: bool, max_loss: float,

@@ -4,10 +4,11 @@
     INDEX/builds/<name>/   a complete Whoosh index, its newsfinder.json and stories-<gen>.json
     INDEX/reindex.lock     held (flock) by the one reindex that may run
 
-Incremental updates commit inside the current build (Whoosh's commit is atomic); a full
-rebuild writes a new build beside it and only then points ``current`` at it. A reindex killed
-at any moment leaves ``current`` pointing at a complete index; its half-written build is
-removed by the next reindex.
+A full rebuild writes a new build beside the current one and only then points ``current`` at
+it; an update is made in a copy of the current build (hard links, ``linked_copy``) published
+the same way, so the articles, their stories and the build's description change together or
+not at all. A reindex killed at any moment, or stopped by a full disk, leaves ``current``
+pointing at a complete index; its half-written build is removed at once or by the next reindex.
 """
 
 from __future__ import annotations
@@ -114,13 +115,35 @@ def new_build_dir(index_dir: Path) -> Path:
     return build
 
 
+def linked_copy(build: Path) -> Path | None:
+    """A new build beside ``build`` holding hard links to its files, or None where the file
+    system has no hard links (the update is then made in place). Neither Whoosh nor newsfinder
+    ever rewrites a file of a build (a commit adds segment files and a table of contents; the
+    other files are written to a temporary name and renamed), so an update made in the copy
+    leaves ``build`` as it was until the copy is published."""
+    copy = new_build_dir(build.parent.parent)
+    try:
+        for entry in os.scandir(build):
+            if entry.is_file(follow_symlinks=False) and not entry.name.startswith(".") \
+                    and not entry.name.endswith("_WRITELOCK"):
+                os.link(entry.path, copy / entry.name)
+    except OSError:
+        shutil.rmtree(copy, ignore_errors=True)
+        return None
+    return copy
+
+
 def publish_build(index_dir: Path, build: Path) -> None:
     """Point ``current`` at ``build`` in one atomic rename."""
     link = Path(index_dir) / CURRENT
     tmp = Path(index_dir) / f".{CURRENT}.{os.getpid()}"
     tmp.unlink(missing_ok=True)
-    os.symlink(os.path.relpath(build, index_dir), tmp)
-    os.replace(tmp, link)
+    try:
+        os.symlink(os.path.relpath(build, index_dir), tmp)
+        os.replace(tmp, link)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def remove_old_builds(index_dir: Path, keep_previous: bool = True) -> None:

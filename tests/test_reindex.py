@@ -175,9 +175,9 @@ def test_an_index_whose_grouping_is_missing_uses_the_last_one(small_index, small
     from indexer.layout import current_build
     from indexer.stories.files import read_stories
 
-    build = current_build(small_index)
     write_article(small_collection, "extra.md", **article_fields("Extra"))
     reindex(small_collection, small_index)
+    build = current_build(small_index)
     files = sorted(build.glob("stories-*.json"))
     newest = max(int(p.stem.split("-")[-1]) for p in files)
     (build / f"stories-{newest}.json").unlink()  # as if the reindex died before writing it

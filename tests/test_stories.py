@@ -67,6 +67,7 @@ def test_an_edit_that_keeps_the_grouping_shares_the_last_grouping_file(seeds, in
     reindex(seeds, index_dir)
     after = grouping(index_dir)
     assert after["leak2"] == "leak2" and after["leak1"] == before["leak1"]
+    build, _ = open_build(index_dir)
     assert stories_path(build, generation + 1).stat().st_ino != stories_path(build, generation).stat().st_ino
 
 

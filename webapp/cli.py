@@ -170,8 +170,12 @@ def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch,
         fail(str(exc), EXIT_LOCKED)
     except UnsafeReindex as exc:
         fail(str(exc), EXIT_UNSAFE)
-    except (IndexerError, OSError) as exc:
+    except IndexerError as exc:
         fail(str(exc), EXIT_FAILED)
+    except OSError as exc:  # a full disk, a folder that turned unreadable: nothing was published
+        where = f" ({exc.filename})" if exc.filename else ""
+        fail(f"reindex stopped: {exc.strerror or exc}{where}; nothing was published, the index in use "
+             f"at {index} is unchanged", EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
