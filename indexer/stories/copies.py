@@ -35,48 +35,83 @@ _draw = np.random.default_rng(20261204)  # fixed: fingerprints must agree across
 MULTIPLIERS = _draw.integers(1, PRIME, SIGNATURE_SIZE, dtype=np.uint64)
 OFFSETS = _draw.integers(0, PRIME, SIGNATURE_SIZE, dtype=np.uint64)
 ROW_MIX = _draw.integers(1, 1 << 62, ROWS, dtype=np.uint64)
+PAIR_MIX = np.uint64(_draw.integers(1 << 20, PRIME))
 CHUNK = 1024  # articles fingerprinted per numpy pass (bounds the temporary arrays)
 UNDATED = float("inf")  # undated articles sort last, and are copies of undated ones only
 
 
-def word_pairs(item: StoryInput) -> np.ndarray:
-    """The sorted distinct hashes of the article's consecutive word pairs (title, then excerpt)."""
-    words = WORD.findall(f"{item.title} {item.excerpt}".lower())
-    pairs = {zlib.crc32(f"{a} {b}".encode()) for a, b in zip(words, words[1:])}
-    return np.fromiter(sorted(pairs), dtype=np.uint64, count=len(pairs))
+class Texts:
+    """Every article's title and excerpt words as numbers of one vocabulary (made for this
+    run: only articles of one run are compared), concatenated; ``ends[n]``: where article
+    ``n``'s words end, ``title_lengths[n]``: how many of them are its title's."""
+
+    def __init__(self, items: list[StoryInput]):
+        vocabulary: dict[str, int] = {}
+        codes: list[int] = []
+        ends, title_lengths = [], []
+        for item in items:
+            title = WORD.findall(item.title.lower())
+            words = title + WORD.findall(item.excerpt.lower())
+            codes.extend([vocabulary.setdefault(word, len(vocabulary)) for word in words])
+            ends.append(len(codes))
+            title_lengths.append(len(title))
+        self.codes = np.array(codes, dtype=np.uint64)
+        self.ends = np.array(ends, dtype=np.int64)
+        self.starts = np.concatenate(([0], self.ends[:-1])).astype(np.int64) if ends else self.ends.copy()
+        self.title_lengths = np.array(title_lengths, dtype=np.int64)
+
+    def title(self, number: int) -> np.ndarray:
+        start = self.starts[number]
+        return self.codes[start:start + self.title_lengths[number]]
+
+    def pairs(self, number: int) -> np.ndarray:
+        """The distinct hashes of the article's consecutive word pairs (title, then excerpt)."""
+        words = self.codes[self.starts[number]:self.ends[number]]
+        return np.unique(pair_hashes(words[:-1], words[1:]))
+
+    def all_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every consecutive pair's hash, and whether it lies within one article (not across two)."""
+        hashes = pair_hashes(self.codes[:-1], self.codes[1:])
+        within = np.ones(len(hashes), dtype=bool)
+        within[self.ends[self.ends < len(self.codes)] - 1] = False
+        return hashes, within
 
 
-def title_words(item: StoryInput) -> list[str]:
-    return WORD.findall(item.title.lower())
+def pair_hashes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return (first * PAIR_MIX + second) % PRIME
 
 
-def signatures(pair_sets: list[np.ndarray]) -> np.ndarray:
+def signatures(texts: Texts) -> np.ndarray:
     """The SIGNATURE_SIZE min-hashes of every article's word pairs (one row per article; a
     row of PRIME where there are too few pairs to fingerprint)."""
-    result = np.full((len(pair_sets), SIGNATURE_SIZE), PRIME, dtype=np.uint64)
-    for start in range(0, len(pair_sets), CHUNK):
-        chunk = pair_sets[start:start + CHUNK]
-        counted = [n for n, pairs in enumerate(chunk) if len(pairs) >= MIN_PAIRS]
-        if not counted:
-            continue
-        hashes = np.concatenate([chunk[n] for n in counted])
-        bounds = np.cumsum([0] + [len(chunk[n]) for n in counted[:-1]])
-        permuted = (hashes[None, :] * MULTIPLIERS[:, None] + OFFSETS[:, None]) % PRIME
-        result[start + np.array(counted)] = np.minimum.reduceat(permuted, bounds, axis=1).T
+    count = len(texts.ends)
+    result = np.full((count, SIGNATURE_SIZE), PRIME, dtype=np.uint64)
+    hashes, within = texts.all_pairs()
+    # two past the end, left out: an empty last article's range must still index something
+    hashes, within = np.r_[hashes, 0, 0].astype(np.uint64), np.r_[within, False, False]
+    for first in range(0, count, CHUNK):
+        last = min(count, first + CHUNK)
+        low, high = texts.starts[first], texts.ends[last - 1] + 1
+        permuted = (hashes[None, low:high] * MULTIPLIERS[:, None] + OFFSETS[:, None]) % PRIME
+        permuted[:, ~within[low:high]] = PRIME
+        result[first:last] = np.minimum.reduceat(permuted, texts.starts[first:last] - low, axis=1).T
+    too_few = texts.ends - texts.starts - 1 < MIN_PAIRS
+    result[too_few] = PRIME
     return result
 
 
-def bucket_columns(items: list[StoryInput], pair_sets: list[np.ndarray]) -> list[np.ndarray]:
+def bucket_columns(items: list[StoryInput], texts: Texts) -> list[np.ndarray]:
     """Per band, then for the title: every article's bucket (0: none)."""
-    signature = signatures(pair_sets)
+    signature = signatures(texts)
     fingerprinted = signature[:, 0] != PRIME
     columns = []
     for band in range(BANDS):
         rows = signature[:, band * ROWS:(band + 1) * ROWS]
         columns.append(np.where(fingerprinted, (rows * ROW_MIX).sum(axis=1) | 1, 0).astype(np.uint64))
-    titles = (title_words(item) for item in items)
-    columns.append(np.fromiter((zlib.crc32(" ".join(words).encode()) + 1 if len(words) >= MIN_TITLE_WORDS else 0
-                                for words in titles), dtype=np.uint64, count=len(items)))
+    titles = (" ".join(WORD.findall(item.title.lower())) if length >= MIN_TITLE_WORDS else None
+              for item, length in zip(items, texts.title_lengths))
+    columns.append(np.fromiter((0 if title is None else zlib.crc32(title.encode()) + 1 for title in titles),
+                               dtype=np.uint64, count=len(items)))
     return columns
 
 
@@ -106,16 +141,14 @@ class CopyFinder:
     being placed finds the report it copies."""
 
     def __init__(self, items: list[StoryInput]):
-        self.items = items
         self.dates = [UNDATED if item.published is None else item.published for item in items]
-        pair_sets = [word_pairs(item) for item in items]
+        self.texts = Texts(items)
         self.buckets: defaultdict[int, list[list[int]]] = defaultdict(list)
-        for column in bucket_columns(items, pair_sets):
+        for column in bucket_columns(items, self.texts):
             for members in shared_buckets(column):
                 mates = sorted(members.tolist(), key=self.when)
                 for number in mates:
                     self.buckets[number].append(mates)
-        self.pairs = {number: pair_sets[number] for number in self.buckets}
 
     def when(self, number: int) -> tuple[float, int]:
         return self.dates[number], number
@@ -144,15 +177,10 @@ class CopyFinder:
         """How alike two articles' word pairs are (Jaccard), if their titles allow a copy: one
         holds every word of the other; an identical title of MIN_TITLE_WORDS or more is a copy
         whatever the excerpts (an outlet's excerpt is its own, the piece is the same)."""
-        mine, theirs = title_words(self.items[number]), title_words(self.items[other])
-        if mine == theirs and len(mine) >= MIN_TITLE_WORDS:
+        mine, theirs = self.texts.title(number), self.texts.title(other)
+        if len(mine) >= MIN_TITLE_WORDS and np.array_equal(mine, theirs):
             return 1.0
-        pairs, other_pairs = self.pairs_of(number), self.pairs_of(other)
-        if not same_title(frozenset(mine), frozenset(theirs)) or len(pairs) < MIN_PAIRS:
+        if not same_title(frozenset(mine.tolist()), frozenset(theirs.tolist())):
             return 0.0
-        return jaccard(pairs, other_pairs)
-
-    def pairs_of(self, number: int) -> np.ndarray:
-        """An article's word pairs: kept for those in a shared bucket, else worked out again."""
-        pairs = self.pairs.get(number)
-        return word_pairs(self.items[number]) if pairs is None else pairs
+        pairs = self.texts.pairs(number)
+        return 0.0 if len(pairs) < MIN_PAIRS else jaccard(pairs, self.texts.pairs(other))
