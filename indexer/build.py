@@ -48,6 +48,7 @@ from indexer.layout import (
     stale_reason,
     write_meta,
 )
+from indexer.manifest import write_manifest
 from indexer.postings import write_missing_postings
 from indexer.scan import Scan, scan_articles
 from indexer.processes import collector_paused
@@ -265,6 +266,8 @@ def commit_build(ix, build: Path, fresh: bool, sync: Sync) -> None:
     write_arrays_and_stories(ix, build, None if fresh else report.touched, grouping)
     report.docs = after
     write_meta(build, next_meta(read_meta(sync.previous), report, after, sync.seeds_dir))
+    with ix.reader() as reader:
+        write_manifest(build, ix.latest_generation(), [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()])
 
 
 def next_meta(old_meta: dict, report: ReindexReport, docs: int, seeds_dir: Path) -> dict:

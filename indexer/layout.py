@@ -25,6 +25,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from indexer.errors import IndexerError, ReindexLocked
+from indexer.manifest import manifest_problem
 from indexer.schema import SCHEMA_VERSION
 from indexer.whoosh_internals import install
 
@@ -69,11 +70,17 @@ def linked_build(index_dir: Path) -> Path | None:
 
 
 def build_problem(build: Path) -> str | None:
-    """Why the build's Whoosh index cannot be opened (missing or damaged), or None."""
+    """Why the build cannot be used (no index, a damaged table of contents, a file that does
+    not match the generation's manifest), or None. A build of another schema version has no
+    problem here: it is stale (``stale_reason``), and rebuilt for that reason."""
     try:
-        return None if whoosh_index.exists_in(str(build), indexname=INDEX_NAME) else "it holds no index"
+        if not whoosh_index.exists_in(str(build), indexname=INDEX_NAME):
+            return "it holds no index"
     except Exception as exc:  # a damaged table of contents fails in pickle, struct or decoding
         return f"its table of contents is damaged ({exc.__class__.__name__})"
+    if stale_reason(build) is not None:
+        return None
+    return manifest_problem(build)
 
 
 def index_exists(index_dir: Path) -> bool:

@@ -23,7 +23,7 @@ from indexer.whoosh_internals.whole_columns import column_numbers
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 

@@ -57,7 +57,7 @@ def belongs(name: str, ix) -> bool:
     with ix.reader() as reader:
         segments = [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()]
     kept = {f"_MAIN_{generation}.toc", "MAIN_WRITELOCK", "newsfinder.json",
-            f"stories-{generation}.json", f"stories-{generation - 1}.json"}
+            f"stories-{generation}.json", f"stories-{generation - 1}.json", f"manifest-{generation}.json"}
     return name in kept or any(name.startswith(segment + ".") for segment in segments)
 
 

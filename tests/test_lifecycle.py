@@ -315,6 +315,51 @@ def test_a_damaged_index_is_never_served_and_the_next_reindex_rebuilds_it(small_
     assert client.get("/api/health").status_code == 200 and fresh.get("/api/search?q=cookies").get_json()["total"] == 1
 
 
+def segment_file(index_dir, suffix: str) -> Path:
+    """One of Whoosh's files of the current build's segment (``.seg``, ``.trm``, ...)."""
+    from indexer.layout import current_build
+
+    return next(p for p in current_build(index_dir).glob(f"MAIN_*{suffix}") if not p.name.endswith(".nfpostings"))
+
+
+def test_a_segment_file_of_another_size_is_never_served_and_the_next_reindex_rebuilds(small_collection, index_dir,
+                                                                                      make_client, monkeypatch):
+    """Whoosh's own files had no check: a truncated term file was served (or failed in the
+    middle of a search). Now the generation's manifest gives every such file's size, checked
+    whenever the build is looked at."""
+    import webapp.engine
+
+    monkeypatch.setattr(webapp.engine, "REFRESH_INTERVAL", 0.0)
+    reindex(small_collection, index_dir)
+    client = make_client()
+    assert client.get("/api/search?q=cookies").get_json()["total"] == 1
+    damaged = segment_file(index_dir, ".seg")
+    damaged.write_bytes(damaged.read_bytes()[:-64])
+    health = client.get("/api/health")
+    assert health.status_code == 503 and damaged.name in health.get_json()["error"]["message"]
+    assert client.get("/api/search?q=cookies").get_json()["total"] == 1  # from the index it had open
+    fresh = make_client()
+    assert fresh.get("/api/search?q=cookies").status_code == 503
+    report = reindex(small_collection, index_dir)  # no manual deletion
+    assert report.rebuilt and report.indexed == 4
+    assert client.get("/api/health").status_code == 200 and fresh.get("/api/search?q=cookies").get_json()["total"] == 1
+
+
+def test_check_finds_a_segment_file_changed_in_place_by_its_checksum(small_collection, index_dir):
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    reindex(small_collection, index_dir)
+    assert CliRunner().invoke(main, ["check", "--index", str(index_dir)]).exit_code == 0
+    damaged = segment_file(index_dir, ".seg")
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0x5A  # same size: only the checksum tells
+    damaged.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["check", "--index", str(index_dir)])
+    assert result.exit_code == 1 and f"{damaged.name} does not match its checksum" in result.output
+
+
 def test_damaged_posting_arrays_are_found_and_the_next_reindex_repairs_them(corpus_dir, tmp_path, make_client,
                                                                             monkeypatch):
     """Corrupted arrays with their header intact gave wrong hits with status 200 and a healthy

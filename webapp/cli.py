@@ -225,6 +225,7 @@ def check_command(seeds, index):
 def check_index(index: Path) -> None:
     """Print each damaged file of the index and exit (see check_command)."""
     from indexer.layout import open_build
+    from indexer.manifest import manifest_problem
     from indexer.postings import damage, postings_path
     from indexer.stories.files import stories_path, stories_problem
 
@@ -239,9 +240,9 @@ def check_index(index: Path) -> None:
             problem = damage(path)
             if problem:
                 problems.append(problem)  # names the file
-    problem = stories_problem(stories_path(build, ix.latest_generation()))
-    if problem:
-        problems.append(problem)
+    for problem in (stories_problem(stories_path(build, ix.latest_generation())), manifest_problem(build, full=True)):
+        if problem:
+            problems.append(problem)
     for line in problems:
         click.echo(line)
     click.echo(f"{build}: {'damaged, run `newsfinder reindex` to repair it' if problems else 'whole'}", err=True)

@@ -82,6 +82,7 @@ class SearchEngine:
             linked = linked_build(self.index_dir)
             self._problem = f"the current index cannot be read: {build_problem(linked)}" if linked else None
             return False
+        self._problem = None  # a reopen that fails says so again
         return (build.resolve() != snapshot.build_dir.resolve() or not snapshot.searcher.up_to_date()
                 or array_files(build) != self._arrays)
 
