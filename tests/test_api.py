@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import article_fields, write_article
+from indexer.build import reindex
+
 HIT_KEYS = {"id", "title", "excerpt", "url", "provider", "topics", "published", "quality", "score", "highlights"}
 
 
@@ -127,3 +130,36 @@ def test_the_api_sends_the_engines_answer_and_then_its_cached_text(small_index, 
         assert list(body) == list(expected)  # the documented field order, took_ms and cached last
         assert {k: v for k, v in body.items() if k not in ("took_ms", "cached")} == \
                {k: v for k, v in expected.items() if k not in ("took_ms", "cached")}
+
+
+@pytest.mark.parametrize("path, parameter, known", [("/api/search?query=privacy", "query", "q, sort, to, topic, type"),
+                                                     ("/api/search?q=privacy&year=2024", "year", "from,"),
+                                                     ("/api/suggest?q=pri&max=3", "max", "format, limit, q")])
+def test_an_unknown_parameter_is_a_400_naming_the_known_ones(client, path, parameter, known):
+    """A misspelt ``query=`` was ignored, and the answer listed every article."""
+    response = client.get(path)
+    error = response.get_json()["error"]
+    assert response.status_code == 400 and error["parameter"] == parameter
+    assert f"unknown parameter '{parameter}'" in error["message"] and known in error["message"]
+
+
+def test_provider_has_one_shape_in_every_answer(seeds, index_dir, make_client):
+    """Hits had an object, story reports, suggestions and more-like-this a bare name, and the
+    article its own two fields."""
+    for n, outlet in enumerate(["GamesRadar+", "Yahoo"]):
+        write_article(seeds, f"copy{n}.md", **article_fields(
+            "Diablo 4 open beta patch fixes Ashava world boss spawn timer", "A patch fixes the world boss spawn timer",
+            publishedDateTime=f"2023-03-2{2 + n}T10:00:00Z", provider={"name": outlet, "domain": f"o{n}.example"}))
+    write_article(seeds, "kills.md", **article_fields(
+        "Ashava world boss killed ten million beta players", "Blizzard counted the deaths of the world boss weekend",
+        publishedDateTime="2023-03-31T10:00:00Z", provider={"name": "PCGamesN", "domain": "pcgamesn.com"}))
+    reindex(seeds, index_dir)
+    client = make_client()
+    shapes = []
+    hit = client.get("/api/search?q=ashava+spawn").get_json()["hits"][0]
+    shapes += [hit["provider"], *(report["provider"] for report in hit["story"]["reports"])]
+    shapes += [t["provider"] for t in client.get("/api/suggest?q=ashava").get_json()["titles"]]
+    details = client.get("/api/articles/kills").get_json()
+    shapes += [details["article"]["provider"], *(entry["provider"] for entry in details["more_like_this"])]
+    assert "provider_name" not in details["article"] and len(shapes) >= 5
+    assert all(set(shape) == {"name", "domain"} and shape["name"] for shape in shapes), shapes

@@ -6,11 +6,12 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from webapp.articles import article_details
 from webapp.extension import engine
-from webapp.openapi import openapi_document
-from webapp.params import BadParameter, choice_param, int_param, search_request, text_param
+from webapp.openapi import SEARCH_PARAMETERS, SUGGEST_PARAMETERS, openapi_document, parameter_names
+from webapp.params import BadParameter, choice_param, int_param, refuse_unknown, search_request, text_param
 from webapp.suggest import MAX_SUGGESTIONS, suggest
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+SEARCH_NAMES, SUGGEST_NAMES = parameter_names(SEARCH_PARAMETERS), parameter_names(SUGGEST_PARAMETERS)
 
 
 def json_error(status: int, code: str, message: str, parameter: str | None = None):
@@ -27,11 +28,13 @@ def bad_parameter(exc: BadParameter):
 
 @bp.get("/search")
 def search():
+    refuse_unknown(request.args, SEARCH_NAMES)
     return current_app.response_class(engine().search_json(search_request(request.args)), mimetype="application/json")
 
 
 @bp.get("/suggest")
 def suggestions():
+    refuse_unknown(request.args, SUGGEST_NAMES)
     text = text_param(request.args, "q", 200)
     limit = int_param(request.args, "limit", 8, 1, MAX_SUGGESTIONS)
     answer_format = choice_param(request.args, "format", ("newsfinder", "opensearch"), "newsfinder")

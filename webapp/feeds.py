@@ -104,8 +104,8 @@ def also_reported(story: dict | None) -> str:
     """The line a feed entry ends with when other reports of its story match too."""
     if not story or not story["more"]:
         return ""
-    names = list(dict.fromkeys(r["provider"] for r in story["reports"] if r["provider"]))[:NAMED_OUTLETS]
-    others = story["more"] - sum(1 for r in story["reports"] if r["provider"] in names)
+    names = list(dict.fromkeys(r["provider"]["name"] for r in story["reports"] if r["provider"]["name"]))[:NAMED_OUTLETS]
+    others = story["more"] - sum(1 for r in story["reports"] if r["provider"]["name"] in names)
     if not names:
         return f"\n\nAlso reported {story['more']} more time{'s' if story['more'] > 1 else ''}."
     listed = ", ".join(names) + (f" and {others} more" if others > 0 else "")
@@ -113,7 +113,8 @@ def also_reported(story: dict | None) -> str:
 
 
 def report_label(report: dict) -> str:
-    return f"{report['title']} ({report['provider']})" if report["provider"] else report["title"]
+    name = report["provider"]["name"]
+    return f"{report['title']} ({name})" if name else report["title"]
 
 
 def entry_element(hit: dict, base: str) -> ET.Element:

@@ -22,6 +22,19 @@ def query_param(name: str, schema: dict, description: str, **extra) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description, **extra}
 
 
+SUGGEST_PARAMETERS = [
+    query_param("q", {"type": "string", "maxLength": 200}, "What has been typed."),
+    query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 8},
+                "Completions and titles to return."),
+    query_param("format", {"type": "string", "enum": ["newsfinder", "opensearch", ""], "default": "newsfinder"},
+                "opensearch answers [query, [completions]] for browsers."),
+]
+
+
+def parameter_names(parameters: list[dict]) -> frozenset[str]:
+    return frozenset(p["name"] for p in parameters)
+
+
 def error_response(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -60,11 +73,14 @@ SEARCH_PARAMETERS = [
                 "matches the words it starts, ranked below the word itself. The search page turns it on."),
 ]
 
+PROVIDER = {"type": "object", "required": ["name", "domain"],  # one shape in every answer
+            "properties": {"name": NULLABLE_STRING, "domain": NULLABLE_STRING}}
+
 REPORT = {
     "type": "object",
     "required": ["id", "title", "url", "provider", "published"],
     "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "url": NULLABLE_STRING,
-                   "provider": NULLABLE_STRING, "published": NULLABLE_STRING},
+                   "provider": PROVIDER, "published": NULLABLE_STRING},
 }
 
 STORY_ENTRY = {  # one story where a list shows one entry per story: its leading report
@@ -85,8 +101,7 @@ HIT = {
         "excerpt": {"type": "string"},
         "snippet": {"type": "string"},
         "url": NULLABLE_STRING,
-        "provider": {"type": "object", "required": ["name", "domain"],
-                     "properties": {"name": NULLABLE_STRING, "domain": NULLABLE_STRING}},
+        "provider": PROVIDER,
         "topics": {"type": "array", "items": {"type": "string"}},
         "published": NULLABLE_STRING,
         "quality": {"type": ["integer", "null"]},
@@ -168,12 +183,7 @@ def openapi_document() -> dict:
             }},
             "/api/suggest": {"get": {
                 "operationId": "suggest", "summary": "Completions for search-as-you-type",
-                "parameters": [query_param("q", {"type": "string", "maxLength": 200}, "What has been typed."),
-                               query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS,
-                                                     "default": 8}, "Completions and titles to return."),
-                               query_param("format", {"type": "string", "enum": ["newsfinder", "opensearch", ""],
-                                                      "default": "newsfinder"},
-                                           "opensearch answers [query, [completions]] for browsers.")],
+                "parameters": SUGGEST_PARAMETERS,
                 "responses": {"200": {"description": "Completions and titles (or the OpenSearch pair).", "content": {
                                   "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}},
                                   "application/x-suggestions+json": {"schema": {
@@ -217,8 +227,9 @@ def openapi_document() -> dict:
             },
             "ArticleDetails": {
                 "type": "object", "required": ["article", "story", "more_like_this"],
-                "properties": {"article": {"type": "object", "required": ["id", "title"],
-                                           "not": {"required": ["secured"]}},
+                "properties": {"article": {"type": "object", "required": ["id", "title", "provider"],
+                                           "properties": {"provider": PROVIDER},
+                                           "not": {"anyOf": [{"required": ["secured"]}, {"required": ["provider_name"]}]}},
                                "story": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}},
                                "more_like_this": {"type": "array", "items": {"$ref": "#/components/schemas/StoryEntry"}}},
             },

@@ -26,6 +26,14 @@ class BadParameter(ValueError):
         self.message = message
 
 
+def refuse_unknown(args, known: frozenset[str]) -> None:
+    """BadParameter naming the first parameter that is not one of ``known`` (a misspelt
+    ``query=`` would otherwise be ignored, and every article listed)."""
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}; the parameters are {', '.join(sorted(known))}")
+
+
 INTEGER = re.compile(r"-?[0-9]+(\.0+)?")  # JSON Schema counts 2.0 as an integer
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -82,15 +82,23 @@ def story_json(snapshot, members: np.ndarray) -> dict[str, Any]:
 
 
 def with_safe_links(article: dict[str, Any]) -> dict[str, Any]:
-    """A stored article as it may leave: its URL, image and related links only if http(s)."""
+    """A stored article as it may leave: its URL, image and related links only if http(s), its
+    outlet as everywhere else in the API (``provider``: name and domain)."""
     related = [{**item, "url": safe_link(item.get("url"))} for item in article.get("related") or []]
-    return {**article, "url": safe_link(article["url"]), "image": safe_link(article["image"]), "related": related}
+    kept = {k: v for k, v in article.items() if k not in ("provider_name", "provider_domain")}
+    return {**kept, "provider": provider_json(article), "url": safe_link(article["url"]),
+            "image": safe_link(article["image"]), "related": related}
+
+
+def provider_json(article: dict[str, Any]) -> dict[str, Any]:
+    """An article's outlet, the one shape of ``provider`` in every answer."""
+    return {"name": article.get("provider_name"), "domain": article.get("provider_domain")}
 
 
 def report_json(snapshot, docnum: int) -> dict[str, Any]:
     article = snapshot.article(docnum)
     return {"id": article["id"], "title": article["title"], "url": safe_link(article["url"]),
-            "provider": article["provider_name"], "published": article["published"]}
+            "provider": provider_json(article), "published": article["published"]}
 
 
 def highlight_terms(query: Query, snapshot) -> frozenset[str]:
@@ -119,7 +127,7 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], marker=
         "excerpt": article["excerpt"],
         "snippet": plain_text(excerpt_html),
         "url": safe_link(article["url"]),
-        "provider": {"name": article["provider_name"], "domain": article["provider_domain"]},
+        "provider": provider_json(article),
         "topics": article["topics"],
         "published": article["published"],
         "quality": article["quality"],

@@ -70,7 +70,7 @@
     data.completions.forEach(function (c) { addOption(c.text, "completion", c.text, ""); });
     data.titles.slice(0, 5).forEach(function (t) {
       var more = t.more ? " · " + t.more + " more report" + (t.more > 1 ? "s" : "") : "";
-      addOption(t.title, "title", t.id, (t.provider || "") + more);
+      addOption(t.title, "title", t.id, ((t.provider && t.provider.name) || "") + more);
     });
     if (list.children.length) {
       list.hidden = false;
