@@ -60,6 +60,7 @@ class Article:
     image: str | None = None
     quality: int | None = None
     related: list[dict[str, Any]] = field(default_factory=list)
+    unpublished: bool = False  # the file says `published: false` (a draft, a piece taken down)
 
     def to_json(self) -> dict[str, Any]:
         """The article as JSON values, for serialising (lists are shared, not copied: a deep
@@ -481,7 +482,16 @@ def article_from_front_matter(relative_path: str, data: dict[str, Any], body: st
         image=first_url(data.get("images")),
         quality=as_quality(data.get("quality")),
         related=parse_related(data.get("related")),
+        unpublished=is_unpublished(data.get("published")),
     )
+
+
+def is_unpublished(value: Any) -> bool:
+    """Whether the front matter's ``published`` says no (false, "false", "no", 0); absent or
+    anything else counts as published."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("false", "no", "0")
+    return value is False or (isinstance(value, int) and not isinstance(value, bool) and value == 0)
 
 
 def parse_article_text(relative_path: str, text: str) -> Article:

@@ -93,6 +93,7 @@ class ReindexReport:
     removed: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     rebuilt: str | None = None
+    left_out: int = 0  # articles whose file says `published: false`, with skip_unpublished
     docs: int = 0
     seconds: float = 0.0
     touched: set[str] = field(default_factory=set, repr=False)  # ids added, changed or removed
@@ -111,6 +112,7 @@ class ReindexReport:
             "removed": self.removed,
             "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
             "rebuilt": self.rebuilt,
+            "left_out_unpublished": self.left_out,
             "docs": self.docs,
             "seconds": round(self.seconds, 3),
         }
@@ -147,7 +149,8 @@ def scan_folder(seeds_dir: Path, known: dict[str, str], fresh: bool) -> Scan:
 
 
 def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Progress | None = None,
-            force: bool = False, max_loss: float = DEFAULT_MAX_LOSS, only: list[str] | None = None) -> ReindexReport:
+            force: bool = False, max_loss: float = DEFAULT_MAX_LOSS, only: list[str] | None = None,
+            skip_unpublished: bool | None = None) -> ReindexReport:
     """Bring the index at ``index_dir`` in step with the articles under ``seeds_dir``.
 
     With ``only`` (paths below ``seeds_dir`` that were added, changed or deleted), look at
@@ -172,10 +175,13 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
         if previous is None and not any(iter_article_paths(seeds_dir)):
             raise IndexerError(f"no article files in {seeds_dir}: nothing to index (an article is a .md, "
                                ".markdown or .txt file that opens with a front-matter block)")
-        report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else stale_reason(previous)
+        recorded = bool(read_meta(previous).get("skip_unpublished", False))
+        skip = recorded if skip_unpublished is None else skip_unpublished
+        report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else \
+            stale_reason(previous) or unpublished_reason(recorded, skip)
         build = new_build_dir(index_dir) if report.rebuilt else previous
         try:
-            result = write_build(seeds_dir, build, previous, report, progress, force, max_loss, only)
+            result = write_build(seeds_dir, build, previous, report, progress, force, max_loss, only, skip)
         except BaseException:
             if build != previous:
                 shutil.rmtree(build, ignore_errors=True)
@@ -191,7 +197,15 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
     return report
 
 
-def write_build(seeds_dir, build, previous, report, progress, force, max_loss, only=None) -> Path:
+def unpublished_reason(recorded: bool, skip: bool) -> str | None:
+    """Why the index is rebuilt when unpublished articles are to be kept or left out anew
+    (an update would leave the unchanged files as they were indexed)."""
+    if recorded == skip:
+        return None
+    return "unpublished articles are left out now" if skip else "unpublished articles are indexed now"
+
+
+def write_build(seeds_dir, build, previous, report, progress, force, max_loss, only=None, skip_unpublished=False) -> Path:
     """Sync the documents of ``build`` with the folder, check the result, commit, describe.
     Returns the build that holds the result: ``build``, or, for an update that may change
     something, a copy of it (``linked_copy``) where the update was made, so that a failure at
@@ -203,7 +217,7 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     targeted = only is not None and not fresh
     known = {} if fresh or targeted else indexed_fingerprints(ix)
     scan = Scan() if targeted else scan_folder(seeds_dir, known, fresh)
-    sync = Sync(seeds_dir, previous, report, progress, force, max_loss, only, targeted, known, scan)
+    sync = Sync(seeds_dir, previous, report, progress, force, max_loss, only, targeted, known, scan, skip_unpublished)
     copy = None if fresh or not sync.may_change() else linked_copy(build)
     if copy is None:
         commit_build(ix, build, fresh, sync)
@@ -230,6 +244,7 @@ class Sync:
     targeted: bool
     known: dict[str, str]
     scan: Scan
+    skip_unpublished: bool = False
 
     def may_change(self) -> bool:
         """Whether the update may change the index: a named file, a file whose size or time
@@ -247,10 +262,10 @@ def commit_build(ix, build: Path, fresh: bool, sync: Sync) -> None:
     try:
         before = 0 if fresh else writer.reader().doc_count()
         if sync.targeted:
-            candidates = sync_paths(writer, sync.seeds_dir, sync.only, report)
+            candidates = sync_paths(writer, sync.seeds_dir, sync.only, report, sync.skip_unpublished)
         else:
             candidates = sync_documents(writer, sync.seeds_dir, sync.scan, sync.known, report, sync.progress, fresh,
-                                        story_inputs)
+                                        story_inputs, sync.skip_unpublished)
         after = before + report.indexed - report.removed
         previous = sync.previous
         check_result(candidates, read_meta(previous).get("docs", before) if previous else 0, after, sync.force,
@@ -265,7 +280,8 @@ def commit_build(ix, build: Path, fresh: bool, sync: Sync) -> None:
         cancel(writer)
     write_arrays_and_stories(ix, build, None if fresh else report.touched, grouping)
     report.docs = after
-    write_meta(build, next_meta(read_meta(sync.previous), report, after, sync.seeds_dir))
+    write_meta(build, {**next_meta(read_meta(sync.previous), report, after, sync.seeds_dir),
+                       "skip_unpublished": sync.skip_unpublished})
     with ix.reader() as reader:
         write_manifest(build, ix.latest_generation(), [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()])
 
@@ -344,13 +360,14 @@ def check_result(candidates: int, before: int, after: int, force: bool, max_loss
 
 
 def sync_documents(writer, seeds_dir: Path, scan: Scan, known: dict[str, str], report: ReindexReport,
-                   progress: Progress | None, fresh: bool, story_inputs: list[StoryInput] | None = None) -> int:
+                   progress: Progress | None, fresh: bool, story_inputs: list[StoryInput] | None = None,
+                   skip_unpublished: bool = False) -> int:
     """Add, update and delete documents for the folder's article files (the ``known``
     fingerprints tell changes from additions); returns their number. Each indexed
     article's grouping input is added to ``story_inputs`` if given."""
     seen = unchanged_files(scan, report)
     for done, (relative, _) in enumerate(scan.files, 1):
-        sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inputs)
+        sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inputs, skip_unpublished)
         if progress is not None and (done % 256 == 0 or done == len(scan.files)):
             progress(done, len(scan.files))
     for gone in set(known) - set(seen):
@@ -376,7 +393,7 @@ def unchanged_files(scan: Scan, report: ReindexReport) -> dict[str, str]:
     return seen
 
 
-def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport) -> int:
+def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport, skip_unpublished: bool = False) -> int:
     """Add, update or delete the articles at ``paths`` only (what watch mode saw change)."""
     reader = writer.reader()
     fingerprints = reader.column_reader("fingerprint")
@@ -390,7 +407,7 @@ def sync_paths(writer, seeds_dir: Path, paths: list[str], report: ReindexReport)
         docnum = live_docnum(reader, doc_id)
         known = {} if docnum is None else {doc_id: fingerprints[docnum]}
         if os.path.lexists(os.path.join(seeds_dir, relative)):
-            sync_one(writer, seeds_dir, relative, known, seen, report, fresh=False)
+            sync_one(writer, seeds_dir, relative, known, seen, report, fresh=False, skip_unpublished=skip_unpublished)
         elif docnum is not None:
             writer.delete_by_term("id", doc_id)
             report.removed += 1
@@ -423,9 +440,10 @@ def stat_unchanged(fingerprint: str | None, stat: FileStat) -> bool:
     return fingerprint is not None and type(stat) is tuple and fingerprint.startswith(f"{stat[0]}:{stat[1]}:")
 
 
-def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inputs=None) -> None:
+def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inputs=None, skip_unpublished=False) -> None:
     """Index one file if it is new or its content changed; record a rejection if it is not
-    an article."""
+    an article; with ``skip_unpublished``, leave out (or remove) an article whose file says
+    ``published: false``."""
     doc_id = article_id(relative)
     if doc_id in seen:
         report.rejected.append(Rejection(relative, f"has the same id as {seen[doc_id]}"))
@@ -449,6 +467,12 @@ def sync_one(writer, seeds_dir, relative, known, seen, report, fresh, story_inpu
         return
     seen[doc_id] = relative
     report.touched.add(doc_id)
+    if skip_unpublished and article.unpublished:
+        report.left_out += 1
+        if previous:  # it was indexed before its file said so
+            writer.delete_by_term("id", doc_id)
+            report.removed += 1
+        return
     data = article.to_json()
     document = article_document(article, fingerprint, data)
     if story_inputs is not None:

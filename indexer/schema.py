@@ -23,7 +23,7 @@ from indexer.whoosh_internals.whole_columns import column_numbers
 
 # Bump whenever the schema or the meaning of a field changes: an index written with
 # another version is rebuilt instead of being read wrongly.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 
@@ -95,6 +95,7 @@ def build_schema() -> Schema:
         type=ID(),
         published=column_only(DATETIME(sortable=True)),
         quality=column_only(NUMERIC(numtype=int, bits=32, signed=False, sortable=True, default=NO_QUALITY)),
+        unpublished=column_only(NUMERIC(numtype=int, bits=8, signed=False, sortable=True, default=0)),
         payload=STORED(),
     )
 
@@ -132,6 +133,7 @@ def article_document(article: Article, fingerprint: str, data: dict[str, Any] | 
         "provider_value": article.provider_name or "",
         "type": keyword_value(article.type),
         "quality": NO_QUALITY if article.quality is None else article.quality,
+        "unpublished": int(article.unpublished),
         "payload": article_payload(article, data),
     }
     if article.published is not None:

@@ -58,7 +58,7 @@ def test_openapi_document_describes_every_endpoint(client):
                                       "/api/openapi.json"}
     names = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
     assert names == {"q", "page", "per_page", "sort", "half_life", "collapse", "topic", "provider", "type", "from",
-                     "to", "min_quality", "facet_size", "explain", "matching", "prefix"}
+                     "to", "min_quality", "facet_size", "explain", "matching", "prefix", "published"}
 
 
 # --- bounded work ------------------------------------------------------------------------

@@ -101,6 +101,8 @@ def print_summary(report: ReindexReport) -> None:
         f"unchanged {report.unchanged}, rejected {len(report.rejected)}"
         f" — {report.docs} articles searchable ({report.seconds:.2f} s)"
     )
+    if report.left_out:
+        click.echo(f"left out {report.left_out} unpublished articles (--include-unpublished indexes them)")
     for rejection in report.rejected:
         click.secho(f"rejected {rejection}", fg="yellow", err=True)
 
@@ -116,11 +118,16 @@ def print_summary(report: ReindexReport) -> None:
               help="Largest share of articles a reindex may remove without --force.")
 @click.option("--watch", is_flag=True, help="Keep running: reindex about half a second after files change.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--skip-unpublished/--include-unpublished", default=None,
+              help="Leave out (or index again) articles whose file says `published: false`; the choice "
+                   "is kept for later reindexes, and changing it rebuilds the index [default: as last "
+                   "time; included for a new index].")
 # serve --watch names itself: a watcher whose serve died while it started up would otherwise
 # take whatever adopted it for its parent, and never stop.
 @click.option("--parent-pid", type=int, default=None, hidden=True)
 @click.argument("paths", nargs=-1, type=click.Path())
-def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch, quiet, parent_pid, paths):
+def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch, quiet, skip_unpublished, parent_pid,
+                    paths):
     """Build the index or bring it up to date with the folder of articles.
 
     Only files that are new or changed since the last run are read (size and mtime, then a
@@ -149,7 +156,7 @@ def reindex_command(seeds, index, full, as_json, strict, force, max_loss, watch,
       4  the reindex failed (seeds folder missing, index folder unwritable)
       5  the new index looked wrong and was not published (see the message; --force)
     """
-    options = {"force": force, "max_loss": max_loss}
+    options = {"force": force, "max_loss": max_loss, "skip_unpublished": skip_unpublished}
     if watch:
         from indexer.watch import stop_when_parent_exits, watch_folder
 

@@ -1,4 +1,4 @@
-"""Filters: topic, provider, type, date range and minimum quality, as NumPy masks.
+"""Filters: topic, provider, type, date range, minimum quality and published, as NumPy masks.
 
 Values of one field are alternatives (topic=A&topic=B: either); fields combine with AND.
 Each mask comes from arrays prepared when the index was opened (see snapshot.py), so a
@@ -22,12 +22,13 @@ class Filters:
     date_from: float | None = None  # seconds since the epoch, inclusive
     date_to: float | None = None  # seconds since the epoch, inclusive
     min_quality: int | None = None
+    published: bool | None = None  # True: leave out articles whose file says `published: false`
     labels: dict[str, str] = field(default_factory=dict)  # the parameters as given, for echoing
 
     @property
     def active(self) -> bool:
         return bool(self.topic or self.provider or self.type or self.min_quality is not None
-                    or self.date_from is not None or self.date_to is not None)
+                    or self.date_from is not None or self.date_to is not None or self.published is not None)
 
     def to_json(self) -> dict:
         data = {name: getattr(self, name) for name in FACET_FILTERS if getattr(self, name)}
@@ -36,6 +37,8 @@ class Filters:
                 data[name] = self.labels[name]
         if self.min_quality is not None:
             data["min_quality"] = self.min_quality
+        if self.published is not None:
+            data["published"] = self.published
         return data
 
 
@@ -49,6 +52,8 @@ def filter_masks(snapshot, filters: Filters) -> dict[str, np.ndarray]:
         base &= ~np.isnan(published) & (published <= filters.date_to)
     if filters.min_quality is not None:
         base &= snapshot.quality >= filters.min_quality
+    if filters.published is not None:
+        base &= snapshot.unpublished != filters.published
     masks = {"base": base}
     for name in FACET_FILTERS:
         values = getattr(filters, name)

@@ -59,6 +59,8 @@ SEARCH_PARAMETERS = [
     query_param("to", DATE_OR_EMPTY, "Published on or before this day (UTC) or moment; empty means no limit."),
     query_param("min_quality", {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 1_000_000}, EMPTY]},
                 "Minimum quality; empty means none."),
+    query_param("published", {"type": "string", "enum": ["true", "false", ""], "default": ""},
+                "true: leave out articles whose file says `published: false`; false: only those; empty: all."),
     query_param("facet_size", {"type": "integer", "minimum": 1, "maximum": MAX_FACET_SIZE, "default": 10},
                 "Values per facet."),
     query_param("explain", {"anyOf": [{"type": "boolean"}, EMPTY], "default": False},
@@ -93,7 +95,7 @@ STORY_ENTRY = {  # one story where a list shows one entry per story: its leading
 
 HIT = {
     "type": "object",
-    "required": ["id", "title", "excerpt", "snippet", "url", "provider", "topics", "published", "quality", "type",
+    "required": ["id", "title", "excerpt", "snippet", "url", "provider", "topics", "published", "quality", "unpublished", "type",
                  "score", "highlights"],
     "properties": {
         "id": {"type": "string"},
@@ -105,6 +107,7 @@ HIT = {
         "topics": {"type": "array", "items": {"type": "string"}},
         "published": NULLABLE_STRING,
         "quality": {"type": ["integer", "null"]},
+        "unpublished": {"type": "boolean", "description": "The article's file says `published: false`."},
         "type": NULLABLE_STRING,
         "image": NULLABLE_STRING,
         "score": {"type": "number"},

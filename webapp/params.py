@@ -134,6 +134,8 @@ def filters_from(args) -> Filters:
     filters.date_to = date_param(args, "to", end_of_day=True)
     # A range that ends before it starts is not an error: it simply matches nothing.
     filters.min_quality = int_param(args, "min_quality", None, 0, 1_000_000, allow_empty=True)
+    published = choice_param(args, "published", ("true", "false", ""), "")
+    filters.published = None if published == "" else published == "true"
     filters.labels = {name: args[name] for name in ("from", "to") if args.get(name)}
     return filters
 

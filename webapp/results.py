@@ -131,6 +131,7 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], marker=
         "topics": article["topics"],
         "published": article["published"],
         "quality": article["quality"],
+        "unpublished": bool(article.get("unpublished")),
         "type": article["type"],
         "image": safe_link(article["image"]),
         "score": round(score, 4),

@@ -172,6 +172,7 @@ class IndexSnapshot:
             self.live[base + deleted] = False
         self.doc_count = int(self.live.sum())
         self.quality = column_numbers(reader, "quality").astype(np.float64)  # unsigned: stored as itself
+        self.unpublished = column_numbers(reader, "unpublished") > 0
         self.published = published_seconds(reader)
         known = self.published[~np.isnan(self.published) & self.live]
         self.newest = float(known.max()) if len(known) else 0.0
