@@ -288,3 +288,20 @@ def test_on_a_phone_one_tap_reaches_the_filters(browser, server):
     wide.goto(server.base + "/?q=diablo+beta")
     assert not wide.locator("a.to-refine").is_visible()
     wide.close()
+
+
+def test_a_new_order_applies_at_once_and_filters_clear_in_one_click(page, server):
+    """Sort needed "Apply"; facets showed ten values with no way to more, and no "clear all"."""
+    page.goto(server.base + "/?q=diablo+beta&topic=Diablo+4")
+    page.select_option("form.refine select[name=sort]", "date")
+    page.wait_for_url(lambda url: params(url).get("sort") == ["date"])
+    playwright_api.expect(page.locator("form.refine select[name=sort]")).to_have_value("date")
+    assert params(page.url)["topic"] == ["Diablo 4"]
+    more = page.locator("section.facet:has(h2:text('Source')) p.more a")
+    more.click()
+    page.wait_for_url(lambda url: params(url).get("facet_size") == ["100"])
+    playwright_api.expect(page.locator("section.facet:has(h2:text('Source')) li")).not_to_have_count(10)
+    page.locator("a.clear-all").click()
+    page.wait_for_url(lambda url: "topic" not in params(url))
+    assert params(page.url)["q"] == ["diablo beta"] and params(page.url)["sort"] == ["date"]
+    assert page.watch.errors == [] and page.watch.foreign == []

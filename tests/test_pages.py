@@ -22,8 +22,9 @@ def test_results_are_rendered_on_the_server(client):
     assert '<a href="https://example.org/' in html
     assert "<mark>facial recognition</mark>" in html
     assert '<span class="provider">Example News</span>' in html
-    assert '<time datetime="2024-01-15T10:00:00Z">2024-01-15</time>' in html
-    assert "<li>Privacy</li>" in html and "<li>AI</li>" in html
+    # a date a reader reads, the exact time on hover; topics filter the search
+    assert '<time datetime="2024-01-15T10:00:00Z" title="2024-01-15 10:00 UTC">15 Jan 2024</time>' in html
+    assert '<li><a href="/?q=facial+recognition&amp;topic=Privacy">Privacy</a></li>' in html
     # JavaScript only enhances: one external script, nothing inline.
     assert html.count("<script") == 1 and '<script src="/static/app.js" defer></script>' in html
 

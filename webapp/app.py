@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from indexer.build import IndexerError
 from webapp import PROJECT_DIR, security
 from webapp.extension import install_engine
+from webapp.display import exact_time, marked_cut, reader_date
 from webapp.links import safe_link
 from webapp.ranking import DEFAULT_QUALITY_CAP, DEFAULT_QUALITY_WEIGHT
 
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(feeds.bp)
     app.jinja_env.filters["link"] = safe_link
+    app.jinja_env.filters.update(reader_date=reader_date, exact_time=exact_time, marked_cut=marked_cut)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(IndexerError, index_unavailable)
     app.register_error_handler(Exception, internal_error)

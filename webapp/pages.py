@@ -17,7 +17,8 @@ bp = Blueprint("pages", __name__)
 HOME_NEWEST = 5  # stories on the home page
 HOME_TOPICS = 12
 # Parameters that describe a search; everything else in the query string is dropped from links.
-SEARCH_PARAMS = ("q", "topic", "provider", "type", "from", "to", "min_quality", "sort", "collapse", "half_life", "per_page")
+SEARCH_PARAMS = ("q", "topic", "provider", "type", "from", "to", "min_quality", "published", "sort", "collapse",
+                 "half_life", "per_page", "facet_size")
 
 
 def search_url(args: MultiDict, **changes) -> str:
@@ -58,8 +59,14 @@ def search_page():
                                           if k in SEARCH_PARAMS and k not in ("sort", "collapse", "per_page") and v])
     return render_template("search.html", q=search.q, results=results, error=None, args=args, search_url=search_url,
                            max_page=MAX_PAGE, year_range=year_range, feed_url=feed_url, hit_groups=hit_groups, home=home,
-                           missing_words=missing_words,
+                           missing_words=missing_words, article_query=article_query(args),
                            show_images=current_app.config["SHOW_IMAGES"])
+
+
+def article_query(args) -> str:
+    """The search an article page was opened from, as its query string (the page links back)."""
+    search = search_url(args)[1:]
+    return search if search != "?" else ""
 
 
 def query_words(results: dict) -> list[str]:
@@ -86,4 +93,15 @@ def article_page(article_id: str):
     details = article_details(engine(), article_id)
     if details is None:
         abort(404, description=f"There is no article with the id {article_id!r}.")
-    return render_template("article.html", q="", details=details, article=details["article"])
+    back = search_url(request.args) if any(request.args.get(k) for k in SEARCH_PARAMS) else None
+    return render_template("article.html", q=request.args.get("q", ""), details=details, article=details["article"],
+                           back=back, related=unreported(details["article"].get("related") or [], details["story"]))
+
+
+def unreported(related: list[dict], story: list[dict]) -> list[dict]:
+    """The source's related coverage without the pieces listed already as reports of the story
+    (the same link or the same headline)."""
+    seen_urls = {report["url"] for report in story if report.get("url")}
+    seen_titles = {(report.get("title") or "").strip().lower() for report in story}
+    return [item for item in related
+            if item.get("url") not in seen_urls and (item.get("title") or "").strip().lower() not in seen_titles]

@@ -195,6 +195,11 @@
     load("/?" + params.toString(), "push");
   });
 
+  // A new order applies at once; without JavaScript the form's button applies it.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("main form.refine select[name=sort]")) event.target.form.requestSubmit();
+  });
+
   window.addEventListener("popstate", function () {
     input.value = new URLSearchParams(window.location.search).get("q") || "";
     load(here(), null);
