@@ -6,6 +6,8 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from indexer.build import reindex
 from tests.conftest import PROJECT_DIR, article_fields, get_json, write_article
 
@@ -102,3 +104,23 @@ def test_requests_the_server_cannot_parse_get_json_errors_with_the_security_head
         assert line.split()[1] == status, line
         assert headers["content-type"] == "application/json" and headers["x-content-type-options"] == "nosniff"
         assert "content-security-policy" in headers and json.loads(body)["error"]["code"]
+
+
+@pytest.mark.server
+def test_a_request_that_outlasts_the_worker_timeout_gets_a_json_500(small_index, small_collection):
+    """A half-sent request is cut off when the worker's time is up (--timeout), and even that
+    answer, written by gunicorn as its worker is restarted, is JSON with the security headers."""
+    import json
+
+    from conftest import ServerProcess
+
+    server = ServerProcess(small_collection, small_index, workers=1, extra=["--timeout", "2"])
+    try:
+        server.wait_ready()
+        line, headers, body = raw_request(server.base, b"GET /api/search?q=privacy HTTP/1.1\r\nHost: a\r\n")
+        assert line.split()[1] == "500", line
+        assert headers["content-type"] == "application/json" and "content-security-policy" in headers
+        assert json.loads(body)["error"]["code"] == "internal_server_error"
+        server.wait_ready()  # the restarted worker answers again
+    finally:
+        server.stop()

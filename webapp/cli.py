@@ -301,6 +301,9 @@ def start_watcher(seeds: Path, index: Path) -> subprocess.Popen:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes [default: one per core].")
+@click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds a worker may spend on one request (reading it included) before it is restarted; the "
+                   "client gets a JSON 500.")
 @click.option("--log-queries", is_flag=True, help="Include query strings in the request log (off: they are what readers searched).")
 @click.option("--watch", is_flag=True, help="Follow the seeds folder: changed files are searchable within about a second.")
 @click.option("--show-images", is_flag=True,
@@ -308,7 +311,7 @@ def start_watcher(seeds: Path, index: Path) -> subprocess.Popen:
 @click.option("--public-url", default=None, metavar="URL",
               help="The address readers reach the server at, for links in feeds and OpenSearch "
                    "[default: http://HOST:PORT; also NEWSFINDER_PUBLIC_URL]. A request's Host header is never used.")
-def serve_command(seeds, index, host, port, workers, log_queries, watch, show_images, public_url):
+def serve_command(seeds, index, host, port, workers, timeout, log_queries, watch, show_images, public_url):
     """Serve the search page and JSON API with gunicorn (one worker per core).
 
     The index is built first if there is none. Open http://HOST:PORT/ in a browser, or
@@ -329,7 +332,7 @@ def serve_command(seeds, index, host, port, workers, log_queries, watch, show_im
     click.echo(f"serving {index} at http://{host}:{port}/", err=True)
     config = {"INDEX_DIR": str(index), "LOG_QUERIES": log_queries, "SHOW_IMAGES": show_images,
               "PUBLIC_URL": public_url or os.environ.get("NEWSFINDER_PUBLIC_URL") or f"http://{host}:{port}"}
-    serve(config, host, port, workers or default_workers())
+    serve(config, host, port, workers or default_workers(), timeout)
 
 
 @main.command("search", context_settings={"ignore_unknown_options": True})

@@ -66,7 +66,7 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def serve(config: dict, host: str, port: int, workers: int) -> None:
+def serve(config: dict, host: str, port: int, workers: int, timeout: int = 30) -> None:
     answer_gunicorn_errors_in_json()
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -77,7 +77,7 @@ def serve(config: dict, host: str, port: int, workers: int) -> None:
         # The longest request line and header gunicorn allows: its own errors stay rare.
         "limit_request_line": 8190,
         "limit_request_field_size": 8190,
-        "timeout": 30,
+        "timeout": timeout,
         "graceful_timeout": 10,
         "keepalive": 2,
         # gunicorn's own access log records addresses and query strings; ours (security.py)
