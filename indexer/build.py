@@ -48,7 +48,8 @@ from indexer.layout import (
     stale_reason,
     write_meta,
 )
-from indexer.manifest import write_manifest
+from indexer.errors import DamagedIndex
+from indexer.manifest import verify_build, write_manifest
 from indexer.postings import write_missing_postings
 from indexer.scan import Scan, scan_articles
 from indexer.processes import collector_paused
@@ -179,13 +180,12 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
         skip = recorded if skip_unpublished is None else skip_unpublished
         report.rebuilt = "new index" if previous is None else "full rebuild requested" if full else \
             stale_reason(previous) or unpublished_reason(recorded, skip)
-        build = new_build_dir(index_dir) if report.rebuilt else previous
         try:
-            result = write_build(seeds_dir, build, previous, report, progress, force, max_loss, only, skip)
-        except BaseException:
-            if build != previous:
-                shutil.rmtree(build, ignore_errors=True)
-            raise
+            result = build_or_update(seeds_dir, index_dir, previous, report, progress, force, max_loss, only, skip)
+        except DamagedIndex as exc:  # an update found a file of the index in use damaged: rebuild
+            report = ReindexReport(seeds_dir=str(seeds_dir), index_dir=str(index_dir),
+                                   rebuilt=f"the index in use is damaged: {exc}")
+            result = build_or_update(seeds_dir, index_dir, previous, report, progress, force, max_loss, None, skip)
         if result != previous:
             try:
                 publish_build(index_dir, result)
@@ -195,6 +195,18 @@ def reindex(seeds_dir: Path, index_dir: Path, full: bool = False, progress: Prog
             remove_old_builds(index_dir)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def build_or_update(seeds_dir, index_dir, previous, report, progress, force, max_loss, only, skip) -> Path:
+    """The build holding this reindex's result: a new one when ``report.rebuilt`` says why,
+    else the update of ``previous`` (write_build). A new build that fails is removed."""
+    build = new_build_dir(index_dir) if report.rebuilt else previous
+    try:
+        return write_build(seeds_dir, build, previous, report, progress, force, max_loss, only, skip)
+    except BaseException:
+        if build != previous:
+            shutil.rmtree(build, ignore_errors=True)
+        raise
 
 
 def unpublished_reason(recorded: bool, skip: bool) -> str | None:
@@ -212,6 +224,8 @@ def write_build(seeds_dir, build, previous, report, progress, force, max_loss, o
     any point (a full disk) leaves ``build`` as it was and the copy is simply dropped."""
     fresh = build != previous
     install()
+    if not fresh:
+        verify_build(build)
     ix = whoosh_index.create_in(str(build), build_schema(), indexname=INDEX_NAME) if fresh else \
         whoosh_index.open_dir(str(build), indexname=INDEX_NAME)
     targeted = only is not None and not fresh

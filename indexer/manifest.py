@@ -4,9 +4,9 @@ posting arrays carry their own size and checksum, and a damaged one is replaced 
 scoring of its segment; a damaged stories file gives way to the last good grouping; both are
 written again by the next reindex (indexer/postings.py, indexer/stories/files.py).
 
-``write_manifest`` writes it last, when the generation is complete, reading each new file once
-(a file the previous manifest already vouched for, the same inode, size and time, keeps its
-checksum: an update reads only what it wrote). ``manifest_problem`` checks it: the sizes
+``write_manifest`` writes it last, when the generation is complete, reading the files it has no
+checksum for; an update first verifies every checksum of the build it starts from
+(``verify_build``), so that no damaged file is carried over or merged into a new segment. ``manifest_problem`` checks it: the sizes
 whenever a build is looked at (a few ``stat`` calls), the checksums too for
 ``newsfinder check --index``. A build whose files do not match is never served or updated: the
 server keeps the last good one and says why, and the next reindex builds a new one.
@@ -20,6 +20,7 @@ import re
 import zlib
 from pathlib import Path
 
+from indexer.errors import DamagedIndex
 from indexer.postings import SUFFIX as POSTINGS_SUFFIX
 
 TOC = re.compile(r"_MAIN_(\d+)\.toc")
@@ -55,7 +56,8 @@ def checksum(path: Path) -> int:
 
 def write_manifest(build: Path, generation: int, segments: list[str]) -> None:
     """Describe the generation's files (atomically), reusing the checksums of the files the
-    last manifest describes unchanged; older manifests are dropped."""
+    last manifest describes unchanged (the same inode, size and time: an update verifies the
+    build it starts from, ``verify_build``); older manifests are dropped."""
     known = (read_manifest(build, generation) or {}) | (read_manifest(build, generation - 1) or {})
     entries = {}
     for name in generation_files(build, generation, segments):
@@ -71,6 +73,14 @@ def write_manifest(build: Path, generation: int, segments: list[str]) -> None:
     for old in Path(build).glob("manifest-*.json"):
         if old != target:
             old.unlink(missing_ok=True)
+
+
+def verify_build(build: Path) -> None:
+    """DamagedIndex unless every file of the build's newest generation matches its checksum:
+    an update must not carry a damaged file over, nor merge one into a new segment."""
+    problem = manifest_problem(build, full=True)
+    if problem is not None:
+        raise DamagedIndex(problem)
 
 
 def read_manifest(build: Path, generation: int) -> dict | None:

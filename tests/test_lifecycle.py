@@ -418,3 +418,22 @@ def test_a_damaged_stories_file_is_named_and_grouped_again(small_collection, ind
     assert result.exit_code == 1 and "stories" in result.output and "damaged" in result.output
     reindex(small_collection, index_dir)  # nothing changed: the grouping is written again
     assert read_stories(current_build(index_dir), 1) == grouping
+
+
+def test_an_update_never_carries_a_damaged_file_over(small_collection, index_dir):
+    """A file changed in place keeps its size, so only its checksum tells; an update reads every
+    file it keeps, finds it, and builds the index again from the articles."""
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    reindex(small_collection, index_dir)
+    damaged = segment_file(index_dir, ".seg")
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0x5A
+    damaged.write_bytes(bytes(data))
+    write_article(small_collection, "later.md", **article_fields("A later piece on privacy"))
+    report = reindex(small_collection, index_dir)
+    assert report.rebuilt == f"the index in use is damaged: {damaged} does not match its checksum"
+    assert report.indexed == 5 and report.docs == 5
+    assert CliRunner().invoke(main, ["check", "--index", str(index_dir)]).exit_code == 0
