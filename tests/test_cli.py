@@ -151,3 +151,16 @@ def test_a_folder_of_non_articles_says_why_nothing_was_indexed(tmp_path):
     assert result.exit_code == 5
     assert "none of its 2 article files could be read (notes.md: has invalid YAML front matter" in result.output
     assert "and 1 more" in result.output and "no index was made" in result.output
+
+
+def test_search_takes_the_pages_filters_and_sort(small_index):
+    """The CLI had no filters or sort: the page's, with the page's checks, named as options."""
+    def found(*options):
+        return [hit["id"] for hit in json.loads(run("search", "", "--index", small_index, "--json", *options).output)["hits"]]
+
+    assert found("--topic", "Privacy", "--sort", "quality") == ["ban", "cookies"]
+    assert found("--topic", "Privacy", "--min-quality", "100") == ["ban"]
+    assert found("--type", "video") == ["beta"]
+    assert found("--topic", "Games", "--topic", "AI", "--sort", "quality") == ["ban", "beta"]
+    bad = run("search", "privacy", "--index", small_index, "--from", "2023-13-01")
+    assert bad.exit_code == 2 and "--from: from must be a date" in bad.output

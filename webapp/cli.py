@@ -344,8 +344,21 @@ def serve_command(seeds, index, host, port, workers, timeout, log_queries, watch
 @click.option("--matching", type=click.Choice(["all", "most", "any"]), default="most", show_default=True,
               help="How many words an article needs: most fills the page with articles that have fewer words "
                    "after those with all of them.")
+@click.option("--topic", multiple=True, help="Only this topic (repeat for alternatives), as the page's filters.")
+@click.option("--provider", multiple=True, help="Only this outlet (repeat for alternatives).")
+@click.option("--type", "kind", multiple=True, help="Only this type, such as article or video (repeat for alternatives).")
+@click.option("--from", "date_from", default=None, metavar="DATE", help="Published on or after this day (2023-03-01).")
+@click.option("--to", "date_to", default=None, metavar="DATE", help="Published on or before this day.")
+@click.option("--min-quality", type=int, default=None, help="Rated at least this (the feed's quality score).")
+@click.option("--published", type=click.Choice(["true", "false"]), default=None,
+              help="true: leave out articles whose file says `published: false`; false: only those.")
+@click.option("--sort", type=click.Choice(["relevance", "date", "quality"]), default="relevance", show_default=True,
+              help="Best match, newest first, or highest rated first.")
+@click.option("--collapse", type=click.Choice(["story", "none"]), default="story", show_default=True,
+              help="One hit per story, or every article.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
-def search_command(query, seeds, index, page, per_page, matching, as_json):
+def search_command(query, seeds, index, page, per_page, matching, topic, provider, kind, date_from, date_to,
+                   min_quality, published, sort, collapse, as_json):
     """Search the index from the terminal: each hit's rank, title, outlet, date and score, and
     below it its address and id. The query's words may follow one another without quotes, and
     an excluded word is a word too (`newsfinder search diablo -leak`).
@@ -355,13 +368,24 @@ def search_command(query, seeds, index, page, per_page, matching, as_json):
       newsfinder search "facial recognition ban"
       newsfinder search diablo beta -leak
       newsfinder search "diablo beta" --per-page 5 --json
+      newsfinder search necromancer --topic "Diablo 4" --from 2023-03-01 --sort date
     """
+    from werkzeug.datastructures import MultiDict
+
     from webapp.engine import SearchEngine
-    from webapp.search import SearchRequest
+    from webapp.params import BadParameter, search_request
 
     query = " ".join(query)
+    given = [("q", query), ("page", page), ("per_page", per_page), ("matching", matching), ("sort", sort),
+             ("collapse", collapse), *(("topic", t) for t in topic), *(("provider", p) for p in provider),
+             *(("type", k) for k in kind), ("from", date_from), ("to", date_to), ("min_quality", min_quality),
+             ("published", published)]
     try:
-        response = SearchEngine(index).search(SearchRequest(q=query, page=page, per_page=per_page, matching=matching))
+        request = search_request(MultiDict([(name, str(value)) for name, value in given if value is not None]))
+    except BadParameter as exc:  # the page's own checks, named as the option
+        fail(f"--{exc.name.replace('_', '-')}: {exc.message}", EXIT_USAGE)
+    try:
+        response = SearchEngine(index).search(request)
     except IndexerError as exc:
         fail(str(exc), EXIT_FAILED)
     if as_json:
