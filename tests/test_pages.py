@@ -47,6 +47,21 @@ def test_pagination_links_move_between_pages(seeds, index_dir, make_client):
     assert len(re.findall(r'<li class="hit">', last)) == 5
 
 
+def test_pages_are_numbered_with_the_first_the_last_and_those_around(seeds, index_dir, make_client):
+    """Prev and Next were the only way through: now numbered links, the current page marked."""
+    from webapp.pages import page_numbers
+
+    assert page_numbers(1, 3) == [1, 2, 3]
+    assert page_numbers(7, 20) == [1, None, 5, 6, 7, 8, 9, None, 20]
+    for number in range(45):
+        write_article(seeds, f"a{number:02}.md", **article_fields(f"Harbour report number {number}"))
+    reindex(seeds, index_dir)
+    html = make_client().get("/?q=harbour&collapse=none&per_page=5&page=6").get_data(as_text=True)
+    numbers = re.findall(r'aria-label="Page (\d+)">|<span aria-current="page">(\d+)</span>|<li aria-hidden="true">…</li>', html)
+    assert [a or b or "…" for a, b in numbers] == ["1", "…", "4", "5", "6", "7", "8", "9"]
+    assert '<a href="/?q=harbour&amp;collapse=none&amp;per_page=5&amp;page=9" aria-label="Page 9">9</a>' in html
+
+
 def test_untrusted_titles_excerpts_and_urls_are_escaped(seeds, index_dir, make_client):
     write_article(seeds, "evil.md", **article_fields(
         '<script>alert("title")</script><svg onload="alert(2)"> evil headline',

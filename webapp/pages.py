@@ -59,7 +59,7 @@ def search_page():
                                           if k in SEARCH_PARAMS and k not in ("sort", "collapse", "per_page") and v])
     return render_template("search.html", q=search.q, results=results, error=None, args=args, search_url=search_url,
                            max_page=MAX_PAGE, year_range=year_range, feed_url=feed_url, hit_groups=hit_groups, home=home,
-                           missing_words=missing_words, article_query=article_query(args),
+                           missing_words=missing_words, article_query=article_query(args), page_numbers=page_numbers,
                            show_images=current_app.config["SHOW_IMAGES"])
 
 
@@ -82,6 +82,18 @@ def hit_groups(results: dict) -> tuple[list[dict], list[dict]]:
 
 def missing_words(results: dict, hit: dict) -> list[str]:
     return [word for word in query_words(results) if word not in hit.get("matched_words", ())]
+
+
+def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
+    """The page links to show: the first, the last, and ``around`` pages either side of the
+    current one; None where pages are skipped."""
+    shown = sorted({1, last, *range(max(1, current - around), min(last, current + around) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
 
 
 def year_range(year: str) -> dict:
