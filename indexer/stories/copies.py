@@ -108,10 +108,9 @@ def bucket_columns(items: list[StoryInput], texts: Texts) -> list[np.ndarray]:
     for band in range(BANDS):
         rows = signature[:, band * ROWS:(band + 1) * ROWS]
         columns.append(np.where(fingerprinted, (rows * ROW_MIX).sum(axis=1) | 1, 0).astype(np.uint64))
-    titles = (" ".join(WORD.findall(item.title.lower())) if length >= MIN_TITLE_WORDS else None
-              for item, length in zip(items, texts.title_lengths))
-    columns.append(np.fromiter((0 if title is None else zlib.crc32(title.encode()) + 1 for title in titles),
-                               dtype=np.uint64, count=len(items)))
+    # the title's word numbers, already made by Texts, hashed: the same title, the same bucket
+    columns.append(np.fromiter((zlib.crc32(texts.title(n).tobytes()) + 1 if length >= MIN_TITLE_WORDS else 0
+                                for n, length in enumerate(texts.title_lengths)), dtype=np.uint64, count=len(items)))
     return columns
 
 
