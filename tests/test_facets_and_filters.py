@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ids, search
+from indexer.build import reindex
+from tests.conftest import article_fields, ids, search, write_article
 
 
 def test_facet_counts_for_the_current_query(features):
@@ -57,3 +58,24 @@ def test_facet_counts_equal_the_totals_they_lead_to(corpus_client, q, collapse):
         narrowed = corpus_client.get("/api/search", query_string={
             "q": q, "collapse": collapse, "from": f"{year}-01-01", "to": f"{year}-12-31"}).get_json()
         assert narrowed["total"] == count, year
+
+
+def test_one_outlet_under_several_spellings_is_one_source(seeds, index_dir, make_client):
+    spellings = {"a.md": "Game Rant", "b.md": "GameRant on MSN", "c.md": "Game Rant on MSN.com", "d.md": "Game Rant",
+                 "e.md": "Polygon on MSN", "f.md": "GamesRadar+", "g.md": "GamesRadar", "h.md": "Songs on Radio",
+                 "i.md": "YAHOO!News", "j.md": "Yahoo News"}
+    for number, (name, provider) in enumerate(spellings.items()):
+        write_article(seeds, name, **article_fields(f"Dragon story number {number}", "A dragon appears.",
+                                                    provider={"name": provider, "domain": "x.example"}))
+    reindex(seeds, index_dir)
+    client = make_client()
+    facets = search(client, q="dragon", collapse="none")["facets"]["provider"]
+    # " on MSN" is a republisher's suffix because two outlets carry it; "Songs on Radio" keeps its name
+    assert facets == {"Game Rant": 4, "GamesRadar": 2, "Polygon": 1, "Songs on Radio": 1, "YAHOO!News": 2}, facets
+    for spelling in ("Game Rant", "GameRant on MSN", "game rant on msn.com"):
+        hits = search(client, q="dragon", provider=spelling, collapse="none")["hits"]
+        # every spelling finds them all; each hit keeps the name its file gives
+        assert sorted(hit["provider"]["name"] for hit in hits) == [
+            "Game Rant", "Game Rant", "Game Rant on MSN.com", "GameRant on MSN"], spelling
+    page = client.get("/?q=dragon&collapse=none").get_data(as_text=True)
+    assert 'provider=Game+Rant"' in page and "GameRant on MSN</" in page

@@ -26,6 +26,7 @@ from indexer.schema import WORDS_FIELD, published_seconds
 from indexer.stories.files import read_stories
 from indexer.whoosh_internals.fused_analysis import fused
 from indexer.whoosh_internals.whole_columns import column_numbers, column_strings
+from webapp.outlets import outlet_labels
 from webapp.query import QueryParser
 from webapp.ranking import text_weighting
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
@@ -41,10 +42,10 @@ class FacetField:
     labels: list[str]
     pair_docs: np.ndarray
     pair_codes: np.ndarray
-    lookup: dict[str, int] = field(default_factory=dict)
+    lookup: dict[str, int] = field(default_factory=dict)  # other spellings a filter may name
 
     def __post_init__(self):
-        self.lookup = {label.lower(): code for code, label in enumerate(self.labels)}
+        self.lookup.update({label.lower(): code for code, label in enumerate(self.labels)})
         # The same pairs by document (CSR), so a query's counts cost its matches, not the index.
         by_doc = np.argsort(self.pair_docs, kind="stable")
         self.doc_codes = self.pair_codes[by_doc]
@@ -83,25 +84,31 @@ class FacetField:
         return mask
 
 
-def keyword_facet(reader, fieldname: str, live: np.ndarray) -> FacetField:
-    """A keyword field's values and the live documents having each, segment by segment."""
+def keyword_facet(reader, fieldname: str, live: np.ndarray, relabel=None) -> FacetField:
+    """A keyword field's values and the live documents having each, segment by segment.
+
+    ``relabel(values, counts)`` gives each value the label it is shown and counted under
+    (several values may share one: webapp/outlets.py); by default each value is its own."""
     found: dict[bytes, list[np.ndarray]] = {}
     for leaf, base in reader.leaf_readers():
         if fieldname in leaf.schema:
             for btext, ids in field_postings(leaf, fieldname):
                 found.setdefault(btext, []).append(ids + base)
     fieldobj = reader.schema[fieldname]
-    labels, docs, codes = [], [], []
-    for code, btext in enumerate(sorted(found)):
+    values, value_docs = [], []
+    for btext in sorted(found):
         ids = np.concatenate(found[btext])
-        ids = ids[live[ids]]
-        labels.append(fieldobj.from_bytes(btext))
-        docs.append(ids)
-        codes.append(np.full(len(ids), code, dtype=np.int32))
+        values.append(fieldobj.from_bytes(btext))
+        value_docs.append(ids[live[ids]])
+    shown = relabel(values, [len(ids) for ids in value_docs]) if relabel else values
+    labels = sorted(set(shown))
+    code_of = {label: code for code, label in enumerate(labels)}
+    codes = [np.full(len(ids), code_of[label], dtype=np.int32) for label, ids in zip(shown, value_docs)]
     return FacetField(
         labels,
-        np.concatenate(docs) if docs else np.zeros(0, np.int64),
+        np.concatenate(value_docs) if value_docs else np.zeros(0, np.int64),
         np.concatenate(codes) if codes else np.zeros(0, np.int32),
+        lookup={value.lower(): code_of[label] for value, label in zip(values, shown)},
     )
 
 
@@ -180,7 +187,7 @@ class IndexSnapshot:
         self.story_shared = np.bincount(self.story)[self.story] > 1  # the article's story has other reports
         self.facets = {
             "topic": keyword_facet(reader, "topic_value", self.live),
-            "provider": keyword_facet(reader, "provider_value", self.live),
+            "provider": keyword_facet(reader, "provider_value", self.live, relabel=outlet_labels),
             "type": keyword_facet(reader, "type", self.live),
             "year": year_facet(self.published, self.live),
         }
