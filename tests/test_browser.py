@@ -290,6 +290,34 @@ def test_on_a_phone_one_tap_reaches_the_filters(browser, server):
     wide.close()
 
 
+def test_the_home_page_is_a_front_page_of_the_collection(page, browser, server):
+    page.goto(server.base + "/")
+    playwright_api.expect(page.locator("input#q")).to_be_in_viewport()  # the search box first
+    stories = page.locator(".latest li.hit h3")
+    playwright_api.expect(stories).to_have_count(10)
+    playwright_api.expect(stories.first).to_be_in_viewport()
+    latest = stories.all_inner_texts()
+    # the latest stories are the first page of everything, newest first, one entry per story
+    page.locator("a", has_text="More stories, newest first").click()
+    page.wait_for_url(lambda url: params(url).get("sort") == ["date"])
+    assert page.locator("li.hit h3").all_inner_texts() == latest
+    assert "stories (2,286 articles)" in page.locator(".summary").inner_text()
+    page.go_back()
+    source = page.locator(".home-provider a").first
+    name = source.inner_text()
+    source.click()  # a source is an entry point: its articles, with the filter shown
+    page.wait_for_url(lambda url: params(url).get("provider") == [name])
+    playwright_api.expect(page.locator(".active-filters")).to_contain_text(f"provider: {name}")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        small = phone.new_page()
+        small.goto(server.base + "/")
+        playwright_api.expect(small.locator(".home-topic a").first).to_be_in_viewport()
+        assert small.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        phone.close()
+
+
 def test_a_new_order_applies_at_once_and_filters_clear_in_one_click(page, server):
     """Sort needed "Apply"; facets showed ten values with no way to more, and no "clear all"."""
     page.goto(server.base + "/?q=diablo+beta&topic=Diablo+4")

@@ -109,6 +109,10 @@ def test_the_home_page_shows_what_there_is_to_search(client):
     assert client.get("/?topic=Privacy").get_data(as_text=True).count('<li class="hit">') == 2
     assert html.count('<li class="hit">') == 4  # the newest stories
     assert "beta -leak" in html  # an example that answers something on its own
+    assert 'href="/?provider=Example+News"' in html  # sources lead to their articles too
+    assert 'href="/?sort=date"' in html  # and more stories, newest first
+    listing = client.get("/?sort=date").get_data(as_text=True)
+    assert listing.count('<li class="hit">') == 4 and "Latest stories" not in listing
 
 
 def test_a_search_without_results_says_what_to_do_and_nothing_contradictory(client):

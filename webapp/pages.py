@@ -14,8 +14,8 @@ from webapp.search import SearchRequest
 
 bp = Blueprint("pages", __name__)
 
-HOME_NEWEST = 5  # stories on the home page
-HOME_TOPICS = 12
+HOME_NEWEST = 10  # stories on the home page
+HOME_ENTRY_POINTS = 12  # topics and sources it lists
 # Parameters that describe a search; everything else in the query string is dropped from links.
 SEARCH_PARAMS = ("q", "topic", "provider", "type", "from", "to", "min_quality", "published", "sort", "collapse",
                  "half_life", "per_page", "facet_size")
@@ -51,10 +51,10 @@ def search_page():
         return render_template("search.html", q=args.get("q", ""), error=exc.message, results=None, args=args,
                                search_url=search_url), 400
     results = home = None
-    if search.q.strip() or search.filters.active:
-        results = engine().search(search)
+    if search.q.strip() or any(args.get(name) for name in SEARCH_PARAMS if name != "q") or args.get("page"):
+        results = engine().search(search)  # an empty query with a filter, order or page lists everything
     else:  # the home page shows what there is to search: its size, its topics, its newest stories
-        home = engine().search(SearchRequest(per_page=HOME_NEWEST, facet_size=HOME_TOPICS))
+        home = engine().search(SearchRequest(per_page=HOME_NEWEST, facet_size=HOME_ENTRY_POINTS))
     feed_url = "/feed.atom?" + urlencode([(k, v) for k, v in args.items(multi=True)
                                           if k in SEARCH_PARAMS and k not in ("sort", "collapse", "per_page") and v])
     return render_template("search.html", q=search.q, results=results, error=None, args=args, search_url=search_url,
