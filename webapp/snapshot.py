@@ -32,7 +32,6 @@ from webapp.ranking import text_weighting
 from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
 
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
-TERM_PATTERNS_KEPT = 4096  # compiled highlighting expressions kept per worker
 
 
 @dataclass
@@ -193,7 +192,6 @@ class IndexSnapshot:
         }
         self.vocabulary = Vocabulary(reader)
         self._surface_forms: dict[str, list[str]] | None = None
-        self._term_patterns: dict[str, object] = {}  # term -> its compiled expression (or None)
         self._leaves = [(sub, offset, sub.reader().doc_count_all()) for sub, offset in searcher.leaf_searchers()]
         self._postings = [SegmentPostings.load(build_dir, sub.reader().segment()) for sub, _, _ in self._leaves]
         self._postings_checked = time.monotonic()
@@ -221,7 +219,7 @@ class IndexSnapshot:
         return self._merged[1]
 
     def marking_pattern(self, terms: frozenset[str]):
-        """The expression that finds ``terms`` in titles and excerpts (webapp/snippets.py),
+        """The Marker that finds ``terms`` in titles and excerpts (webapp/snippets.py),
         from the written forms of the vocabulary, worked out at the first search. None when
         the vocabulary's words are not the text fields' tokens (then words are analysed)."""
         if self._surface_forms is None:
@@ -230,9 +228,7 @@ class IndexSnapshot:
             self._surface_forms = surface_forms(self.vocabulary.words) if same else {}
         if not self._surface_forms:
             return None
-        if len(self._term_patterns) > TERM_PATTERNS_KEPT:
-            self._term_patterns.clear()
-        return marking_pattern(terms, self._surface_forms, self._term_patterns)
+        return marking_pattern(terms, self._surface_forms)
 
     def article(self, docnum: int) -> dict:
         """The stored article (its JSON payload) of a document."""

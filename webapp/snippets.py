@@ -41,7 +41,8 @@ class FastTokens:
 
 
 TOKENS = FastTokens(ANALYZER)
-TOKENS_PATTERN = ANALYZER.items[0].expression.pattern
+TOKEN_EXPRESSION = ANALYZER.items[0].expression
+TOKENS_PATTERN = TOKEN_EXPRESSION.pattern
 ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
 
 
@@ -93,8 +94,8 @@ def mark_whole(text: str, terms: frozenset[str], marker: Marker | None = None) -
     each per page, are whole. tests/test_whoosh_equivalence.py checks it against Whoosh's
     highlighter on every corpus title and excerpt.
 
-    With a ``marker`` (``marking_pattern``), the matches are found by regular expressions
-    over the lowercased text instead of analysing every word."""
+    With a ``marker`` (``marking_pattern``), the matches are found by looking the lowercased
+    text's tokens up among the written forms of the terms instead of analysing every word."""
     pieces, done = [], 0
     lowered = text.lower() if marker is not None else ""
     if marker is not None and len(lowered) == len(text) and "Σ" not in text:  # offsets line up
@@ -125,67 +126,19 @@ def surface_forms(words: list[str]) -> dict[str, list[str]]:
 
 class Marker:
     """Finds, in lowercased text, exactly the tokens whose analysed form is one of a search's
-    terms, with one expression per term (``term_pattern``)."""
+    terms: the tokenizer's own expression splits the text, and a token is marked when it is
+    one of the terms' written forms (``surface_forms``). Nothing is compiled per search."""
 
-    def __init__(self, patterns: list[re.Pattern]):
-        self.patterns = patterns
+    def __init__(self, written: frozenset[str]):
+        self.written = written
 
     def spans(self, lowered: str) -> list[tuple[int, int]]:
-        # A token has one analysed form, so the terms' matches never overlap.
-        return sorted((m.start(), m.end()) for pattern in self.patterns for m in pattern.finditer(lowered)
-                      if not (m.lastgroup == "digits" and inside_number(lowered, m.start())))
+        return [match.span() for match in TOKEN_EXPRESSION.finditer(lowered) if match.group() in self.written]
 
 
-# The tokenizer's words (indexer/schema.py TOKEN_PATTERN) are runs of word characters, except
-# that a dotted run made only of digit groups ("1.0") is one word: a run of digits stands
-# alone unless such a number holds it.
-DOTTED_RUN = re.compile(r"\w+(?:\.\w+)*")
-NUMBER = re.compile(r"\d+(?:\.\d+)+")
-WORD_CHAR = re.compile(r"\w")
-
-
-def inside_number(text: str, start: int) -> bool:
-    """Whether the digits at ``start`` are part of a dotted number the tokenizer keeps whole."""
-    left = start
-    while left > 0 and (WORD_CHAR.match(text, left - 1) or
-                        (text[left - 1] == "." and left > 1 and WORD_CHAR.match(text, left - 2))):
-        left -= 1
-    run = DOTTED_RUN.match(text, left).group()
-    return "." in run and NUMBER.fullmatch(run) is not None
-
-
-def term_pattern(written: list[str]) -> re.Pattern | None:
-    """The written forms of one term, standing as whole tokens; the longest form first. A
-    dotted form (a number) stands as a whole dotted run; a plain one between non-word
-    characters, and if it is all digits (group "digits") not inside a dotted number."""
-    if not written:
-        return None
-    ordered = sorted(set(written), key=lambda w: (-len(w), w))
-    groups = {
-        "dotted": ([w for w in ordered if "." in w], r"(?<!\w)(?<!\w\.)(?:{})(?!\w)(?!\.\w)"),
-        "digits": ([w for w in ordered if "." not in w and w.isdecimal()], r"(?<!\w)(?:{})(?!\w)"),
-        "plain": ([w for w in ordered if "." not in w and not w.isdecimal()], r"(?<!\w)(?:{})(?!\w)"),
-    }
-    parts = [f"(?P<{name}>" + shape.format("|".join(map(re.escape, forms))) + ")"
-             for name, (forms, shape) in groups.items() if forms]
-    return re.compile("|".join(parts))
-
-
-def marking_pattern(terms: frozenset[str], forms: dict[str, list[str]], compiled: dict | None = None) -> Marker:
-    """The Marker of ``terms`` from their written forms. ``compiled`` keeps each term's
-    expression across searches: compiling one for every new set of terms is a cost each
-    search would pay, and most terms come back in later queries."""
-    patterns = []
-    for term in sorted(terms):
-        if compiled is not None and term in compiled:
-            pattern = compiled[term]
-        else:
-            pattern = term_pattern(forms.get(term, []))
-            if compiled is not None:
-                compiled[term] = pattern
-        if pattern is not None:
-            patterns.append(pattern)
-    return Marker(patterns)
+def marking_pattern(terms: frozenset[str], forms: dict[str, list[str]]) -> Marker:
+    """The Marker of ``terms`` from their written forms."""
+    return Marker(frozenset(written for term in terms for written in forms.get(term, ())))
 
 
 def with_ellipses(marked: str, text: str) -> str:
