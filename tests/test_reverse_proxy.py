@@ -4,65 +4,22 @@ whoever answers them."""
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_DIR, free_port, get_json
+from tests.conftest import get_json
+from tests.proxy import NGINX, Proxy
 
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
-                                reason="needs nginx (.ci/run installs nginx-light)")
-DEPLOY = PROJECT_DIR / "docs" / "deploy"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-class Proxy:
-    """nginx with the documented configuration, its ports pointed at ``app_port`` and its own."""
-
-    def __init__(self, folder: Path, app_port: int):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        for name in ("nginx.conf", "newsfinder-api-error-headers.conf"):
-            shutil.copy(DEPLOY / name, folder / name)
-        site = (folder / "nginx.conf").read_text()
-        site = site.replace("127.0.0.1:8000", f"127.0.0.1:{app_port}").replace("listen 80;", f"listen 127.0.0.1:{self.port};")
-        (folder / "nginx.conf").write_text(site)
-        (folder / "main.conf").write_text(f"""
-            daemon off; pid {folder}/nginx.pid; error_log {folder}/error.log;
-            events {{}}
-            http {{
-                access_log off;
-                client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;
-                fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
-                include nginx.conf;
-            }}""")
-        self.process = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(folder / "main.conf")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert self.process.poll() is None, self.process.stderr.read().decode()
-                time.sleep(0.05)
-        raise AssertionError("nginx did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+pytestmark = pytest.mark.skipif(NGINX is None, reason="needs nginx (.ci/run installs nginx-light)")
 
 
 @pytest.fixture
 def proxied(small_collection, index_dir, start_server, tmp_path):
     server = start_server(small_collection, index_dir)
-    proxy = Proxy(tmp_path, server.port)
+    proxy = Proxy(tmp_path, [server.port])
     yield server, proxy
     proxy.stop()
 
