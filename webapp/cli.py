@@ -394,6 +394,42 @@ def search_command(query, seeds, index, page, per_page, matching, topic, provide
     print_results(response, query, page, per_page, index)
 
 
+@main.command("export")
+@seeds_option
+@index_option
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+              help="Write here instead of standard output.")
+@click.option("--index-name", default="news", show_default=True, help="The OpenSearch/Elasticsearch index to load into.")
+@click.option("--mapping", "only_mapping", is_flag=True, help="Print the index definition (settings and mappings) instead.")
+def export_command(seeds, index, output, index_name, only_mapping):
+    """Write the index as an OpenSearch/Elasticsearch bulk load (JSON lines: an action, then the
+    article as the API gives it with its story id and outlet), for a collection that outgrows
+    one machine. The query that ranks and collapses like newsfinder is in docs/scaling.md.
+
+    \b
+    Examples:
+      newsfinder export --mapping > mapping.json
+      curl -XPUT localhost:9200/news -H 'Content-Type: application/json' -d @mapping.json
+      newsfinder export --seeds ~/news -o news.ndjson
+      curl -XPOST localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @news.ndjson
+    """
+    from webapp.engine import SearchEngine
+    from webapp.export import bulk_lines, exported_articles, mapping
+
+    if only_mapping:
+        output.write(json.dumps(mapping(), indent=2) + "\n")
+        return
+    try:
+        snapshot = SearchEngine(index).snapshot()
+    except IndexerError as exc:
+        fail(str(exc), EXIT_FAILED)
+    count = 0
+    for line in bulk_lines(exported_articles(snapshot), index_name):
+        output.write(line + "\n")
+        count += 1
+    click.echo(f"exported {count // 2} articles from {index}", err=True)
+
+
 def print_results(response: dict, query: str, page: int, per_page: int, index: Path) -> None:
     """A table: rank, title, source, date, score, and under each hit its address (or id).
     Colours on a terminal; click drops them when the output is piped."""
