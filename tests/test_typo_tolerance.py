@@ -39,3 +39,30 @@ def test_typos_on_the_corpus(corpus_client):
     body = corpus_client.get("/api/search?q=colector%27s+edition").get_json()
     assert body["suggestion"] == "collector's edition" and body["matching"] == "all"
     assert all("collector" in (h["title"] + h["excerpt"]).lower() for h in body["hits"][:3])
+
+
+def test_neighbours_of_a_misspelling_are_every_word_within_its_edits(corpus_index):
+    """The letter-count shortcut finds exactly what comparing every word of the vocabulary
+    (same first letter) finds: dropped, added, swapped and changed letters, on the corpus."""
+    import random
+
+    from whoosh.support.levenshtein import damerau_levenshtein
+
+    from webapp.engine import SearchEngine
+    from webapp.query import typo_distance
+
+    vocabulary = SearchEngine(corpus_index).snapshot().vocabulary
+    rng = random.Random(5)
+    checked = 0
+    for word in rng.sample([w for w in vocabulary.words if len(w) > 4], 150):
+        at = rng.randrange(1, len(word) - 1)
+        for typo in (word[:at] + word[at + 1:], word[:at] + "q" + word[at:], word[:at] + word[at + 1] + word[at] + word[at + 2:],
+                     word[:at] + "z" + word[at + 1:]):
+            maxdist = typo_distance(typo)
+            if not maxdist:
+                continue
+            every = sorted(((c, d, vocabulary.doc_frequency(c)) for c in vocabulary.words if c[0] == typo[0] and c != typo
+                            and (d := damerau_levenshtein(c, typo)) <= maxdist), key=lambda c: (c[1], -c[2], c[0]))
+            assert vocabulary.near(typo, maxdist) == every, typo
+            checked += 1
+    assert checked > 500

@@ -136,6 +136,8 @@ class Vocabulary:
                     frequency[word] = frequency.get(word, 0) + info.doc_frequency()
         self.words = sorted(frequency)
         self.frequency = [frequency[w] for w in self.words]
+        self._letters: np.ndarray | None = None  # letter_counts(), made at the first misspelling
+        self._lengths: np.ndarray | None = None
 
     def doc_frequency(self, word: str) -> int:
         i = bisect.bisect_left(self.words, word)
@@ -149,15 +151,49 @@ class Vocabulary:
 
     def near(self, word: str, maxdist: int) -> list[tuple[str, int, int]]:
         """Words within ``maxdist`` edits sharing the first letter: (word, distance, frequency),
-        closest first, then most frequent."""
+        closest first, then most frequent. (Damerau-Levenshtein: a swap of two letters is one edit.)"""
+        if not word:
+            return []
+        lo = bisect.bisect_left(self.words, word[0])
+        hi = bisect.bisect_left(self.words, word[0] + "\uffff")
         found = []
-        # Whoosh's automaton counts a swap of two letters as two edits; ask it for one more
-        # and keep what is within reach once swaps count as one (Damerau-Levenshtein).
-        for candidate in self.reader.terms_within(self.fieldname, word, maxdist + 1, prefix=1):
+        for i in self.within_letter_counts(word, maxdist, lo, hi).tolist():
+            candidate = self.words[i]
             edits = damerau_levenshtein(candidate, word)
             if candidate != word and edits <= maxdist:
-                found.append((candidate, edits, self.doc_frequency(candidate)))
+                found.append((candidate, edits, self.frequency[i]))
         return sorted(found, key=lambda c: (c[1], -c[2], c[0]))
+
+    def within_letter_counts(self, word: str, maxdist: int, lo: int, hi: int) -> np.ndarray:
+        """Positions in ``lo:hi`` of the words that ``maxdist`` edits could turn into ``word``
+        by their lengths and letter counts alone: an edit changes the counts by at most two and
+        a swap not at all. Only these few are compared letter by letter; Whoosh's automaton
+        walked thousands of words in a long vocabulary for each misspelling."""
+        if self._letters is None:
+            self._letters, self._lengths = letter_counts(self.words)
+        lengths = self._lengths[lo:hi].astype(np.int64)
+        close = np.flatnonzero(np.abs(lengths - len(word)) <= maxdist)
+        wanted = letter_counts([word])[0][0].astype(np.int16)
+        apart = np.abs(self._letters[lo + close].astype(np.int16) - wanted).sum(axis=1)
+        return lo + close[apart <= 2 * maxdist]
+
+
+LETTER_BUCKETS = 37  # a-z, 0-9, and everything else in one
+
+
+def letter_counts(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per word, how many of each letter it has (uint8, LETTER_BUCKETS columns), and its length."""
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    codes = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32)
+    buckets = np.full(len(codes), LETTER_BUCKETS - 1, dtype=np.int64)
+    letters = (codes >= ord("a")) & (codes <= ord("z"))
+    buckets[letters] = codes[letters] - ord("a")
+    digits = (codes >= ord("0")) & (codes <= ord("9"))
+    buckets[digits] = codes[digits] - ord("0") + 26
+    owner = np.repeat(np.arange(len(words)), lengths)
+    counts = np.bincount(owner * LETTER_BUCKETS + buckets, minlength=len(words) * LETTER_BUCKETS)
+    return (np.minimum(counts, 255).astype(np.uint8).reshape(len(words), LETTER_BUCKETS),
+            np.minimum(lengths, 255).astype(np.uint8))
 
 
 class IndexSnapshot:
