@@ -31,6 +31,7 @@ from pathlib import Path
 
 from bench.peers import PEERS, load_articles, percentiles
 from bench.soak import free_port, private_mb, rss_mb, wait_ready, worker_pids
+from bench.long_tail import make_long_tail_queries, write_long_tail_collection
 from bench.synthetic import corpus_model, make_queries, write_collection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -114,6 +115,7 @@ def bench_newsfinder(seeds: Path, queries: list[str], more: list[str], count: in
         index = Path(tmp) / "index"
         seconds = timed(newsfinder("reindex", "-q", "--seeds", seeds, "--index", index))
         result["build_docs_per_s"] = round(count / seconds)
+        result["index_mb"] = round(sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20)
         files = sorted(seeds.rglob("*.md"))
         result["one_file_reindex_s"] = one_file_reindexes(seeds, index, files[:EDITS], named=False)
         result["one_named_file_reindex_s"] = one_file_reindexes(seeds, index, files[-EDITS:], named=True)
@@ -148,12 +150,12 @@ def table(count: int, results: dict) -> str:
         cached = f"{r['cached_p50_ms']} / {r['cached_p99_ms']} ms" if "cached_p50_ms" in r else "n/a"
         rows.append(f"| {name} | {r['build_docs_per_s']:,} | {r['p50_ms']} ms | {r['p90_ms']} ms | {r['p99_ms']} ms | "
                     f"{cached} | {r.get('requests_per_s', 'n/a')} | {r.get('errors', 'n/a')} |")
-    ours = results["newsfinder (HTTP, 2 workers)"]
+    ours = next(r for name, r in results.items() if name.startswith("newsfinder"))
     rows.append("")
     rows.append(f"newsfinder also: reindex after changing one file {ours['one_file_reindex_s']:.2f} s scanning the folder, "
                 f"{ours['one_named_file_reindex_s']:.2f} s naming the file (as watch mode does), both medians of {EDITS} "
                 f"edits with Python's start-up; `serve` start to "
-                f"first answer {ours['start_to_first_answer_s']} s; worker memory {ours['worker_rss_mb']} MB resident, "
+                f"first answer {ours['start_to_first_answer_s']} s; index {ours['index_mb']:,} MB on disk; worker memory {ours['worker_rss_mb']} MB resident, "
                 f"{ours['worker_private_mb']} MB of it private (the rest is index pages the workers share).")
     return "\n".join(rows)
 
@@ -171,34 +173,48 @@ def write_section(text: str, key: int | str) -> None:
     BENCHMARKS.write_text(current, encoding="utf-8")
 
 
+SHAPES = ("corpus", "long-tail")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--corpus", type=Path, default=PROJECT_DIR.parent / "shared" / "corpus")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--shape", choices=SHAPES, default="corpus",
+                        help="corpus: shaped like ../shared/corpus; long-tail: bench/long_tail.py.")
+    parser.add_argument("--no-peers", action="store_true", help="Measure newsfinder alone.")
     parser.add_argument("--write", action="store_true", help="Replace the bench section of BENCHMARKS.md.")
     args = parser.parse_args()
     model = corpus_model(args.corpus)
-    queries = make_queries(model, args.queries)
+    if args.shape == "corpus":
+        queries = make_queries(model, args.queries)
+        extra = make_queries(model, 20 * args.queries, seed=12)
+    else:
+        queries = make_long_tail_queries(model, args.queries, args.articles)
+        extra = make_long_tail_queries(model, 20 * args.queries, args.articles, seed=29)
     seen = set(queries)
-    more = [q for q in make_queries(model, 20 * args.queries, seed=12) if q not in seen]
+    more = [q for q in extra if q not in seen]
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds"
-        write_collection(model, args.articles, seeds)
-        articles = load_articles(seeds)
+        (write_collection if args.shape == "corpus" else write_long_tail_collection)(model, args.articles, seeds)
         results = {f"newsfinder (HTTP, {args.workers} workers)": bench_newsfinder(seeds, queries, more, args.articles, args.workers)}
-        for name, run in PEERS.items():
-            results[f"{name} (in-process)"] = run(articles, queries)
-    command = f"python -m bench --articles {args.articles} --queries {args.queries}"
-    header = (f"### {args.articles:,} synthetic articles, {args.queries} unique queries "
+        if not args.no_peers:
+            articles = load_articles(seeds)
+            for name, run in PEERS.items():
+                results[f"{name} (in-process)"] = run(articles, queries)
+    command = (f"python -m bench --articles {args.articles} --queries {args.queries}"
+               + (f" --shape {args.shape}" if args.shape != "corpus" else "") + (" --no-peers" if args.no_peers else ""))
+    shaped = "synthetic articles" if args.shape == "corpus" else "long-tail articles (bench/long_tail.py)"
+    header = (f"### {args.articles:,} {shaped}, {args.queries} unique queries "
               f"({dt.date.today().isoformat()})\n\nCommand: `{command}` on {platform.machine()}, "
               f"{os.cpu_count()} cores, Python {platform.python_version()}.\n")
     text = header + "\n" + table(args.articles, results)
     print(text)
     print(json.dumps(results, indent=2))
     if args.write:
-        write_section(text, args.articles)
+        write_section(text, args.articles if args.shape == "corpus" else f"{args.shape}:{args.articles}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ def load_articles(folder: Path) -> list[dict]:
     articles = []
     for relative in iter_article_paths(folder):
         article = parse_article(folder, relative)
-        articles.append({"id": article.id, "title": article.title, "excerpt": article.excerpt,
+        # A body, where there is one, is searched with the excerpt: the same text newsfinder reads.
+        articles.append({"id": article.id, "title": article.title, "excerpt": f"{article.excerpt} {article.body}".strip(),
                          "topics": " ".join(article.topics)})
     return articles
 

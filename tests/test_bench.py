@@ -61,3 +61,20 @@ def test_the_load_generator_counts_only_whole_search_answers():
                 ask(base, q)
     finally:
         server.shutdown()
+
+
+def test_the_long_tail_collection_is_shaped_unlike_the_corpus(corpus_dir, tmp_path):
+    from bench.long_tail import make_long_tail_queries, write_long_tail_collection
+
+    model = corpus_model(corpus_dir)
+    seeds = tmp_path / "long-tail"
+    write_long_tail_collection(model, 200, seeds)
+    articles = load_articles(seeds)
+    assert len(articles) == 200
+    assert len({a["id"] for a in articles}) == 200
+    # bodies make longer texts than the corpus-shaped collection's titles and excerpts
+    assert sum(len(a["excerpt"].split()) for a in articles) / 200 > 60
+    queries = make_long_tail_queries(model, 60, 200)
+    assert len(set(queries)) == 60
+    assert any(q.startswith(("how to", "what is")) for q in queries)
+    assert queries == make_long_tail_queries(model, 60, 200)  # seeded: the same every run
