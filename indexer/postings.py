@@ -269,6 +269,60 @@ def read_arrays(path: Path, verify: bool = False) -> dict[str, np.ndarray]:
     return arrays
 
 
+class TermRows:
+    """A field's term -> row lookup over the file's own sorted term bytes.
+
+    A dict of every term held a Python bytes object and a dict entry per term in each worker,
+    the largest share of a worker's private memory on a long vocabulary. Here each term costs
+    eight bytes: its first eight bytes as a big-endian number, which sorts as the terms do, so a
+    binary search finds the few candidates and the file's bytes confirm one. Terms already
+    looked up are kept in a small dict, as most queries reuse common words."""
+
+    KEPT = 20_000
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
+        self.blob, self.offsets = blob, offsets
+        self.keys = prefix_keys(blob, offsets)
+        self.found: dict[bytes, int | None] = {}
+        if len(self.keys) > 1 and not (self.keys[1:] >= self.keys[:-1]).all():
+            raise ValueError("the terms of a posting file are not sorted")
+
+    def get(self, text: bytes, default=None) -> int | None:
+        row = self.found.get(text, -1)
+        if row == -1:
+            row = self.search(text)
+            if len(self.found) >= self.KEPT:
+                self.found.clear()
+            self.found[text] = row
+        return default if row is None else row
+
+    def __contains__(self, text: bytes) -> bool:
+        return self.get(text) is not None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def search(self, text: bytes) -> int | None:
+        key = int.from_bytes(text[:8].ljust(8, b"\0"), "big")
+        keys, offsets, blob = self.keys, self.offsets, self.blob
+        row = int(keys.searchsorted(np.uint64(key)))
+        while row < len(keys) and int(keys[row]) == key:
+            start, end = offsets[row : row + 2].tolist()
+            if end - start == len(text) and blob[start:end].tobytes() == text:
+                return row
+            row += 1
+        return None
+
+
+def prefix_keys(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Each term's first eight bytes (zero-padded) as a big-endian unsigned number."""
+    starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+    at = starts[:, None] + np.arange(8)
+    inside = at < ends[:, None]
+    gathered = np.where(inside, blob[np.minimum(at, max(len(blob) - 1, 0))] if len(blob) else 0, 0).astype(np.uint8)
+    return gathered.view(">u8").ravel().astype(np.uint64)
+
+
 class SegmentPostings:
     """One segment's posting arrays, with a term -> row lookup per field."""
 
@@ -276,13 +330,10 @@ class SegmentPostings:
         self.arrays = arrays
         self.norms: dict[tuple, np.ndarray] = {}  # per field and statistics, see length_norms
         self.idfs: dict[tuple, float] = {}
-        self.rows: dict[str, dict[bytes, int]] = {}
+        self.rows: dict[str, TermRows] = {}
         for name in FIELDS:
-            if f"{name}.indptr" not in arrays:
-                continue
-            blob = bytes(arrays[f"{name}.terms"])
-            offsets = arrays[f"{name}.term_offsets"].tolist()
-            self.rows[name] = {blob[offsets[i]:offsets[i + 1]]: i for i in range(len(offsets) - 1)}
+            if f"{name}.indptr" in arrays:
+                self.rows[name] = TermRows(arrays[f"{name}.terms"], arrays[f"{name}.term_offsets"])
 
     @classmethod
     def load(cls, build_dir, segment) -> SegmentPostings | None:
