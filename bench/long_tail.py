@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.synthetic import QUERY_STOP, CorpusModel
+from bench.synthetic import QUERY_STOP, CorpusModel, cumulative_weights
 
 TAIL_SHARE = 12
 BODY_WORDS = 400
@@ -51,11 +51,7 @@ class LongTail:
         self.outlets = [f"The {names[n].title()} {('Times', 'Post', 'Daily', 'Wire', 'Review')[n % 5]}"
                         for n in range(OUTLETS)]
         self.topics = [f"{names[OUTLETS + 2 * n].title()} {names[OUTLETS + 2 * n + 1].title()}" for n in range(TOPICS)]
-        self.cumulative = []
-        total = 0
-        for weight in model.weights:
-            total += weight
-            self.cumulative.append(total)
+        self.cumulative = cumulative_weights(model)
 
     def words(self, rng: random.Random, length: int) -> str:
         return " ".join(rng.choice(self.tail) if rng.randrange(TAIL_SHARE) == 0

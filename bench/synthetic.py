@@ -13,6 +13,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import yaml
@@ -54,6 +55,11 @@ def corpus_model(corpus: Path) -> CorpusModel:
     return model
 
 
+def cumulative_weights(model: CorpusModel) -> list[int]:
+    """The words' running weight totals, for ``random.choices(cum_weights=...)``."""
+    return list(accumulate(model.weights))
+
+
 def sentence(rng: random.Random, model: CorpusModel, length: int, cumulative) -> str:
     return " ".join(rng.choices(model.words, cum_weights=cumulative, k=length))
 
@@ -66,11 +72,7 @@ def write_collection(model: CorpusModel, count: int, folder: Path, seed: int = 7
     """Write ``count`` article files to ``folder`` (in subfolders of 1,000); ``bulk``: every
     one with the same date and outlet, as a bulk import or a feed without times gives them."""
     rng = random.Random(seed)
-    cumulative = []
-    total = 0
-    for weight in model.weights:
-        total += weight
-        cumulative.append(total)
+    cumulative = cumulative_weights(model)
     start = dt.datetime(2019, 1, 1)
     for number in range(count):
         title = sentence(rng, model, rng.choice(model.title_lengths), cumulative)

@@ -451,7 +451,7 @@ def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_di
                 whoosh_html = highlight.highlight(text, terms, ANALYZER, highlight.WholeFragmenter(charlimit=None),
                                                   MarkFormatter(), top=2)
                 assert mark_whole(text, terms) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
-                pattern = snapshot.marking_pattern(terms)
+                pattern = snapshot.marker(terms)
                 assert pattern is not None
                 assert mark_whole(text, terms, pattern) == merge_adjacent_marks(whoosh_html), (relative, text, terms)
                 checked += 1
@@ -464,7 +464,7 @@ def test_whole_text_marking_is_whooshs_highlighter_on_the_whole_corpus(corpus_di
 def test_marking_by_written_forms_is_marking_by_analysed_words(text, pick):
     """Dots inside words, word edges, case changes that alter a text's length: the
     written-forms expression marks exactly the tokens the analyser would."""
-    from webapp.snippets import TOKENS, mark_whole, marking_pattern, surface_forms
+    from webapp.snippets import TOKENS, mark_whole, marker_for, surface_forms
 
     def tokens(value):
         return [(value[start:end].lower(), word) for start, end, word, _ in TOKENS.spans(value, removestops=False)]
@@ -473,4 +473,4 @@ def test_marking_by_written_forms_is_marking_by_analysed_words(text, pick):
     vocabulary = tokens(text) + tokens(text.replace(".", " "))
     terms = frozenset(word for _, word in vocabulary[pick::3])
     forms = surface_forms(sorted({written for written, _ in vocabulary}))
-    assert mark_whole(text, terms, marking_pattern(terms, forms)) == mark_whole(text, terms)
+    assert mark_whole(text, terms, marker_for(terms, forms)) == mark_whole(text, terms)

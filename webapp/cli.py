@@ -424,10 +424,9 @@ def export_command(seeds, index, output, index_name, only_mapping):
     except IndexerError as exc:
         fail(str(exc), EXIT_FAILED)
     count = 0
-    for line in bulk_lines(exported_articles(snapshot), index_name):
-        output.write(line + "\n")
-        count += 1
-    click.echo(f"exported {count // 2} articles from {index}", err=True)
+    for count, article in enumerate(exported_articles(snapshot), 1):
+        output.write(bulk_lines(article, index_name))
+    click.echo(f"exported {count} articles from {index}", err=True)
 
 
 def print_results(response: dict, query: str, page: int, per_page: int, index: Path) -> None:

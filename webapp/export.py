@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from indexer.schema import FIELD_BOOSTS
 from indexer.stories.files import read_stories
 from webapp.results import with_safe_links
 
@@ -55,24 +54,16 @@ def mapping() -> dict[str, Any]:
     }
 
 
-def searched_fields() -> list[str]:
-    """The fields a query searches, with newsfinder's weights, in the query DSL's notation."""
-    return [name if boost == 1.0 else f"{name}^{boost:g}" for name, boost in FIELD_BOOSTS.items()]
-
-
 def exported_articles(snapshot) -> Iterator[dict[str, Any]]:
     """Every live article of ``snapshot``, in the order of the index."""
     story_of = read_stories(snapshot.build_dir, snapshot.generation)
     outlets = snapshot.facets["provider"]
     for docnum in np.flatnonzero(snapshot.live).tolist():
         article = with_safe_links(snapshot.article(docnum))
-        code = outlets.doc_code[docnum] if outlets.doc_code is not None and docnum < len(outlets.doc_code) else None
-        outlet = outlets.labels[code] if code is not None and code < len(outlets.labels) else None
-        yield {**article, "outlet": outlet, "story": story_of.get(article["id"], article["id"])}
+        yield {**article, "outlet": outlets.label_of(docnum), "story": story_of.get(article["id"], article["id"])}
 
 
-def bulk_lines(articles, index_name: str = DEFAULT_INDEX_NAME) -> Iterator[str]:
-    """The ``_bulk`` body: an action line and a document line per article."""
-    for article in articles:
-        yield json.dumps({"index": {"_index": index_name, "_id": article["id"]}}, ensure_ascii=False)
-        yield json.dumps(article, ensure_ascii=False)
+def bulk_lines(article: dict[str, Any], index_name: str = DEFAULT_INDEX_NAME) -> str:
+    """One article's part of a ``_bulk`` body: its action line and its document line."""
+    action = json.dumps({"index": {"_index": index_name, "_id": article["id"]}}, ensure_ascii=False)
+    return f"{action}\n{json.dumps(article, ensure_ascii=False)}\n"

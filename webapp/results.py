@@ -54,7 +54,7 @@ def page_json(snapshot, request, matches: Matches, keep: np.ndarray, page: np.nd
     docs = matches.docs[keep]
     scores = factors.scores(text)
     terms = highlight_terms(matches.query, snapshot)
-    marker = snapshot.marking_pattern(terms) if terms else None
+    marker = snapshot.marker(terms) if terms else None
     hits = []
     for position in page:
         hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms, marker)

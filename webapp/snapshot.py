@@ -29,7 +29,7 @@ from indexer.whoosh_internals.whole_columns import column_numbers, column_string
 from webapp.outlets import outlet_labels
 from webapp.query import QueryParser
 from webapp.ranking import text_weighting
-from webapp.snippets import TOKENS_PATTERN, marking_pattern, surface_forms
+from webapp.snippets import TOKENS_PATTERN, marker_for, surface_forms
 
 RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
 
@@ -70,6 +70,11 @@ class FacetField:
         starts = self.doc_indptr[docs]
         counts = self.doc_indptr[docs + 1] - starts
         return np.repeat(docs, counts), self.doc_codes[slices(starts, counts)]
+
+    def label_of(self, docnum: int) -> str | None:
+        """The value of a one-value-per-document facet (type, provider, year) for ``docnum``."""
+        code = self.doc_code[docnum] if self.doc_code is not None and docnum < len(self.doc_code) else len(self.labels)
+        return self.labels[code] if code < len(self.labels) else None
 
     def codes_for(self, values: list[str]) -> list[int]:
         return [self.lookup[v.strip().lower()] for v in values if v.strip().lower() in self.lookup]
@@ -124,8 +129,6 @@ class Vocabulary:
     """The unstemmed words of titles, excerpts and topics with their document frequencies."""
 
     def __init__(self, reader, fieldname: str = WORDS_FIELD):
-        self.reader = reader
-        self.fieldname = fieldname
         # Each segment's terms in one sequential pass: a multi-segment reader's merged walk
         # looks every term up in every segment, which grows with segments times terms.
         frequency: dict[str, int] = {}
@@ -254,7 +257,7 @@ class IndexSnapshot:
                                              [offset for _, offset, _, _ in segments]))
         return self._merged[1]
 
-    def marking_pattern(self, terms: frozenset[str]):
+    def marker(self, terms: frozenset[str]):
         """The Marker that finds ``terms`` in titles and excerpts (webapp/snippets.py),
         from the written forms of the vocabulary, worked out at the first search. None when
         the vocabulary's words are not the text fields' tokens (then words are analysed)."""
@@ -264,7 +267,7 @@ class IndexSnapshot:
             self._surface_forms = surface_forms(self.vocabulary.words) if same else {}
         if not self._surface_forms:
             return None
-        return marking_pattern(terms, self._surface_forms)
+        return marker_for(terms, self._surface_forms)
 
     def article(self, docnum: int) -> dict:
         """The stored article (its JSON payload) of a document."""

@@ -94,7 +94,7 @@ def mark_whole(text: str, terms: frozenset[str], marker: Marker | None = None) -
     each per page, are whole. tests/test_whoosh_equivalence.py checks it against Whoosh's
     highlighter on every corpus title and excerpt.
 
-    With a ``marker`` (``marking_pattern``), the matches are found by looking the lowercased
+    With a ``marker`` (``marker_for``), the matches are found by looking the lowercased
     text's tokens up among the written forms of the terms instead of analysing every word."""
     pieces, done = [], 0
     lowered = text.lower() if marker is not None else ""
@@ -136,7 +136,7 @@ class Marker:
         return [match.span() for match in TOKEN_EXPRESSION.finditer(lowered) if match.group() in self.written]
 
 
-def marking_pattern(terms: frozenset[str], forms: dict[str, list[str]]) -> Marker:
+def marker_for(terms: frozenset[str], forms: dict[str, list[str]]) -> Marker:
     """The Marker of ``terms`` from their written forms."""
     return Marker(frozenset(written for term in terms for written in forms.get(term, ())))
 
