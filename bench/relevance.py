@@ -156,14 +156,18 @@ def grades_of(judged: dict) -> dict[str, int]:
     return {doc_id: 1 for doc_id in judged["relevant"]}
 
 
-def precision_at_5(ids: list[str], judged: dict) -> float:
+def precision_at_5(ids: list[str], judged: dict, story_of: dict[str, str] | None = None) -> float:
     """Relevant articles among the first five, divided by min(5, relevant articles known):
-    a page that shows one relevant hit where five exist is incomplete, not precise."""
+    a page that shows one relevant hit where five exist is incomplete, not precise. With
+    ``story_of``, stories instead of articles: a second report of a story shown counts
+    nothing, and the denominator is min(5, stories with a relevant report)."""
     grades = grades_of(judged)
-    relevant = sum(1 for g in grades.values() if g > 0)
+    key = (lambda doc_id: story_of.get(doc_id, doc_id)) if story_of else (lambda doc_id: doc_id)
+    relevant = {key(doc_id) for doc_id, grade in grades.items() if grade > 0}
     if not relevant:
         return 0.0
-    return sum(1 for i in ids[:5] if grades.get(i, 0) > 0) / min(5, relevant)
+    shown = {key(doc_id) for doc_id in ids[:5] if grades.get(doc_id, 0) > 0}
+    return len(shown) / min(5, len(relevant))
 
 
 def dcg(gains: list[float]) -> float:
@@ -213,6 +217,7 @@ def page_measures(pages: list[list[str]], judged: list[dict], story_of: dict[str
         "nDCG@10": sum(ndcg_at_10(ids, q) for ids, q in zip(pages, judged)) / n,
         "story nDCG@10": sum(ndcg_at_10(ids, q, story_of) for ids, q in zip(pages, judged)) / n,
         "P@5": sum(precision_at_5(ids, q) for ids, q in zip(pages, judged)) / n,
+        "story P@5": sum(precision_at_5(ids, q, story_of) for ids, q in zip(pages, judged)) / n,
         "top hit best": sum(top_hit_is_best(ids, q) for ids, q in zip(pages, judged)) / n,
         "pages under 10": sum(1 for ids in pages if len(ids) < 10),
     }

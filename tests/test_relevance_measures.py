@@ -39,6 +39,13 @@ def test_a_second_report_of_a_shown_story_gains_nothing_in_the_story_measure():
     assert ndcg_at_10(twice, GRADED) == pytest.approx(1.0)
 
 
+def test_story_precision_counts_a_story_once_and_divides_by_the_relevant_stories():
+    story_of = {"a": "s1", "b": "s1", "c": "s2", "d": "s3", "e": "s4"}  # four relevant stories
+    assert precision_at_5(["a", "b", "c", "d", "e"], GRADED, story_of) == pytest.approx(4 / 4)
+    assert precision_at_5(["a", "b", "c", "f", "x"], GRADED, story_of) == pytest.approx(2 / 4)
+    assert precision_at_5(["a", "b", "c", "f", "x"], GRADED) == pytest.approx(3 / 5)  # per article
+
+
 def test_the_top_hit_must_carry_the_best_grade_there_is():
     assert top_hit_is_best(["b", "c"], GRADED)
     assert not top_hit_is_best(["c", "a"], GRADED)
