@@ -413,11 +413,16 @@ def web_url(url: str | None) -> str | None:
     data:, vbscript: and the like are dropped, here when a file is read and again at output."""
     if not url:
         return None
+    url = url.strip()
+    # What urlsplit would call http(s) without a doubt (the common case, checked per hit
+    # shown): ASCII, no brackets it could reject, the scheme spelled out at the start.
+    if url[:8].lower().startswith(("http://", "https://")) and url.isascii() and "[" not in url and "]" not in url:
+        return url
     try:
-        scheme = urlsplit(url.strip()).scheme.lower()
+        scheme = urlsplit(url).scheme.lower()
     except ValueError:
         return None
-    return url.strip() if scheme in ("http", "https") else None
+    return url if scheme in ("http", "https") else None
 
 
 def as_url(value: Any) -> str | None:

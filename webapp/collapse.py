@@ -57,7 +57,3 @@ def story_members(snapshot, matches: Matches, keep: np.ndarray, factor: np.ndarr
                            None if matches.tiers is None else matches.tiers[keep[members]])
         reports[docnum] = docs[members[order]]
     return reports
-
-
-def count_stories(stories: np.ndarray) -> int:
-    return int(np.count_nonzero(np.bincount(stories))) if len(stories) else 0

@@ -113,7 +113,7 @@ def match_query(snapshot: IndexSnapshot, parsed: ParsedQuery, allowed: np.ndarra
 def fills_less(snapshot, docs: np.ndarray, fill: int, collapse: bool) -> bool:
     if len(docs) < fill or not collapse:
         return len(docs) < fill
-    return len(np.unique(snapshot.story[docs])) < fill
+    return snapshot.story_count(docs) < fill
 
 
 def with_fewer_words(snapshot, parsed: ParsedQuery, clauses: list[Clause], allowed: np.ndarray, every: Matches,

@@ -53,10 +53,9 @@ def recency_factor(published: np.ndarray, newest: float, half_life_days: float |
     return (1.0 - RECENCY_WEIGHT) + RECENCY_WEIGHT * decay
 
 
-def story_factor(stories: np.ndarray) -> np.ndarray:
+def story_factor(reports: np.ndarray) -> np.ndarray:
     """Per matching article, 1 + s * ln(matching reports of its story): 1 for a lone report,
     1.07 for two, 1.24 for eleven."""
-    reports = np.bincount(stories)[stories]
     return 1.0 + STORY_WEIGHT * np.log(reports)
 
 
@@ -73,7 +72,7 @@ class Factors:
            collapse: bool) -> Factors:
         return cls(quality_factor(snapshot.quality[docs], quality_weight, quality_cap),
                    recency_factor(snapshot.published[docs], snapshot.newest, half_life),
-                   story_factor(snapshot.story[docs]) if collapse else np.ones(len(docs)))
+                   story_factor(snapshot.story_reports(docs)) if collapse else np.ones(len(docs)))
 
     @property
     def product(self) -> np.ndarray:

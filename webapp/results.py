@@ -11,7 +11,7 @@ from webapp.links import safe_link
 from webapp.matching import Matches
 from webapp.query import ParsedQuery
 from webapp.ranking import Factors
-from webapp.snippets import highlight_text, plain_text
+from webapp.snippets import highlight_text, snippet_text
 
 MAX_STORY_REPORTS = 10
 NO_REPORTS = np.zeros(0, np.int64)
@@ -125,7 +125,7 @@ def hit_json(snapshot, docnum: int, score: float, terms: frozenset[str], marker=
         "id": article["id"],
         "title": article["title"],
         "excerpt": article["excerpt"],
-        "snippet": plain_text(excerpt_html),
+        "snippet": snippet_text(article["excerpt"], excerpt_html),
         "url": safe_link(article["url"]),
         "provider": provider_json(article),
         "topics": article["topics"],

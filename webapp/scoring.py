@@ -147,7 +147,8 @@ class SegmentScorer:
 
     def cached_union(self, query: Or) -> Scored:
         """A word's union over its fields, once per request: the matching strategy evaluates
-        each word alone after the query whole. A copy, as callers add into their result."""
+        each word alone after the query whole. Shared, so no caller changes a result it was
+        given (intersection and and_not make new arrays)."""
         key = ("union", query)
         found = self.scored_terms.get(key)
         if found is None:
@@ -155,7 +156,7 @@ class SegmentScorer:
             if result.bonuses:
                 return result
             found = self.scored_terms[key] = (result.mask, result.score)
-        return Scored(found[0].copy(), found[1].copy())
+        return Scored(*found)
 
     def union(self, subqueries: list[Query]) -> Scored:
         result = self.empty()
@@ -171,11 +172,14 @@ class SegmentScorer:
         return result
 
     def intersection(self, parts: list[Scored]) -> Scored:
-        """Every part is this evaluation's own, fresh result: the first is reused in place."""
+        """The parts' arrays are left as they are (a word's may be shared): the result is new."""
         if not parts:
             return self.empty()
-        mask, score = parts[0].mask, parts[0].score
-        for part in parts[1:]:
+        if len(parts) == 1:
+            return parts[0]
+        mask = parts[0].mask & parts[1].mask
+        score = parts[0].score + parts[1].score
+        for part in parts[2:]:
             mask &= part.mask
             score += part.score
         zero_outside(score, mask)
@@ -189,11 +193,11 @@ class SegmentScorer:
     def and_not(self, query: AndNot, top: bool) -> Scored:
         kept = self.evaluate(query.a, top=top)
         excluded = self.evaluate(query.b, top=False)
-        kept.mask &= ~excluded.mask
-        zero_outside(kept.score, kept.mask)  # it may yet be added into an Or
+        mask = kept.mask & ~excluded.mask
+        score = kept.score * mask  # zero outside: it may yet be added into an Or
         for bonus in kept.bonuses:
-            zero_outside(bonus.upper, kept.mask)
-        return kept
+            zero_outside(bonus.upper, mask)  # a bonus's bounds are this evaluation's own
+        return Scored(mask, score, kept.bonuses)
 
     def with_bonus(self, query: AndMaybe) -> Scored:
         """Required side scored here; the optional phrases become Bonuses to confirm."""

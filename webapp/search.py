@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from webapp.collapse import count_stories, story_members
+from webapp.collapse import story_members
 from webapp.facets import facet_counts
 from webapp.filters import Filters, combine, filter_masks
 from webapp.matching import match_query, suggestion_for
@@ -67,9 +67,9 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
 
     shown = docs[page].tolist()
     members = story_members(snapshot, matches, keep, factor, sort, shown) if request.collapse else {}
-    total = count_stories(snapshot.story[docs]) if request.collapse else len(docs)
+    total = snapshot.story_count(docs) if request.collapse else len(docs)
     every = matches.all_words()[keep]
-    total_all_words = count_stories(snapshot.story[docs[every]]) if request.collapse else int(every.sum())
+    total_all_words = snapshot.story_count(docs[every]) if request.collapse else int(every.sum())
 
     facets = facet_counts(snapshot, matches.docs, masks, request.collapse, request.facet_size)
 

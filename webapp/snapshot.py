@@ -223,6 +223,8 @@ class IndexSnapshot:
         self.newest = float(known.max()) if len(known) else 0.0
         self.story = story_codes(reader, read_stories(build_dir, self.generation))
         self.story_shared = np.bincount(self.story)[self.story] > 1  # the article's story has other reports
+        self.story_codes = int(self.story.max()) + 1 if self.size else 0
+        self.story_codes = int(self.story.max()) + 1 if self.size else 0
         self.facets = {
             "topic": keyword_facet(reader, "topic_value", self.live),
             "provider": keyword_facet(reader, "provider_value", self.live, relabel=outlet_labels),
@@ -290,6 +292,39 @@ class IndexSnapshot:
         except TermNotFound:
             return None
         return docnum if self.live[docnum] else None
+
+    def story_count(self, docs: np.ndarray) -> int:
+        """How many stories the documents ``docs`` are reports of. Most stories have one
+        report, so only the documents of shared stories are told apart."""
+        shared = docs[self.story_shared[docs]]
+        return len(docs) - len(shared) + len(distinct_codes(self.story[shared], self.story_codes)[0])
+
+    def story_reports(self, docs: np.ndarray) -> np.ndarray:
+        """Per document of ``docs``, how many of ``docs`` report its story (itself included)."""
+        reports = np.ones(len(docs), np.int64)
+        shared = np.flatnonzero(self.story_shared[docs])
+        if len(shared):
+            _, counts, inverse = distinct_codes(self.story[docs[shared]], self.story_codes, per_value=True)
+            reports[shared] = counts[inverse]
+        return reports
+
+
+def distinct_codes(values: np.ndarray, codes: int, per_value: bool = False) -> tuple[np.ndarray, ...]:
+    """The distinct ``values`` (integers below ``codes``) with how often each occurs and, with
+    ``per_value``, each value's index among them. Sorted when the values are few beside the
+    codes; counted per code when they are many (a pass over every code, but no sort)."""
+    if len(values) * 8 < codes:
+        if per_value:
+            found, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+            return found, counts, inverse
+        return np.unique(values, return_counts=True)
+    counts = np.bincount(values, minlength=codes)
+    present = np.flatnonzero(counts)
+    if not per_value:
+        return present, counts[present]
+    index = np.zeros(codes, np.int64)
+    index[present] = np.arange(len(present))
+    return present, counts[present], index[values]
 
 
 def story_codes(reader, story_of: dict[str, str]) -> np.ndarray:

@@ -156,6 +156,12 @@ def merge_adjacent_marks(html_text: str) -> str:
     return ADJACENT_MARKS.sub(r"\1", html_text)
 
 
+def snippet_text(text: str, html_text: str) -> str:
+    """The plain text of ``text``'s highlighted snippet ``html_text``: the text itself when it
+    was shown whole, else the cropped snippet without markup."""
+    return text if len(text) <= SNIPPET_CHARS else plain_text(html_text)
+
+
 def plain_text(html_text: str) -> str:
     """The text of a highlighted snippet without markup."""
     return unescape(html_text.replace("<mark>", "").replace("</mark>", ""))
