@@ -105,7 +105,9 @@ def reference_leaders(engine, q, k):
     results = snapshot.searcher.search(QueryParser(snapshot).parse(q).build(), limit=None)
     docnums = np.array([hit.docnum for hit in results], dtype=np.int64)
     text = np.array([hit.score for hit in results])
-    scores = text * quality_factor(snapshot.quality[docnums], engine.quality_weight) * story_factor(snapshot.story[docnums])
+    stories = snapshot.story[docnums]
+    reports = np.bincount(stories)[stories]  # matching reports of each one's story
+    scores = text * quality_factor(snapshot.quality[docnums], engine.quality_weight) * story_factor(reports)
     order = np.lexsort((docnums, -scores))
     seen, leaders = set(), []
     for docnum in docnums[order]:
