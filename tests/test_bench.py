@@ -22,7 +22,7 @@ def test_bench_runs_end_to_end_on_a_small_collection(corpus_dir, tmp_path):
     articles = load_articles(seeds)
     assert len(articles) == 300
     more = make_queries(model, 40, seed=12)
-    results = {"newsfinder (HTTP, 2 workers)": bench_newsfinder(seeds, queries, more, 300, workers=2)}
+    results = {"newsfinder (HTTP, 2 workers)": bench_newsfinder(seeds, queries, more, 300, workers=2, throughput_s=2)}
     ours = results["newsfinder (HTTP, 2 workers)"]
     assert ours["errors"] == 0 and ours["requests_per_s"] > 0
     assert all(0 < private <= resident for private, resident in zip(ours["worker_private_mb"], ours["worker_rss_mb"]))

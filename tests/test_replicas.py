@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.server, pytest.mark.skipif(
     NGINX is None or shutil.which("rsync") is None, reason="needs nginx and rsync (.ci/run installs both)")]
 
 SYNC = PROJECT_DIR / "docs" / "deploy" / "sync-index.sh"
-ROUNDS = 4
+ROUNDS = 3
 PICKUP_S = 1.5  # the servers move to a new build within half a second; this leaves room for a busy machine
 MARKERS = [f"zanthoxylum{n}" for n in range(ROUNDS)]
 
