@@ -40,7 +40,7 @@ class Bonus:
     score: each one's share where its words stand within its slop."""
 
     phrases: list[Phrase]  # same field and words; widest slop first
-    upper: np.ndarray  # dense over the segment; the sum of their boosts times the words' scores
+    upper: np.ndarray  # per document of its evaluation: the sum of the boosts times the words' scores
 
     def share(self, stands: list[np.ndarray]) -> np.ndarray:
         """The part of ``upper`` each document earns, given which phrases stand for it."""
@@ -50,15 +50,31 @@ class Bonus:
 
 @dataclass
 class Scored:
-    """One query node over one segment: which documents match, and their scores."""
+    """One query node: the documents it matches (sorted, each once) and their scores.
 
-    mask: np.ndarray
+    Sparse, because most terms of a query match few documents: arrays as long as the
+    collection would cost every term the collection's length, whatever its postings."""
+
+    docs: np.ndarray
     score: np.ndarray
     bonuses: list[Bonus] = field(default_factory=list)
 
+    def subset(self, keep: np.ndarray) -> Scored:
+        """The documents where ``keep`` (aligned with docs) holds, their bonuses with them."""
+        return Scored(self.docs[keep], self.score[keep], [Bonus(b.phrases, b.upper[keep]) for b in self.bonuses])
+
+
+NOTHING = Scored(np.zeros(0, np.int64), np.zeros(0))
+# A union with at least a sixteenth of the collection's size in postings is summed over
+# arrays as long as the collection: one pass over it costs less than sorting that many.
+DENSE_UNION_SHARE = 16
+
 
 class SegmentScorer:
-    """Evaluates a Whoosh query tree over one segment's arrays with Whoosh's BM25F."""
+    """Evaluates a Whoosh query tree over one segment's arrays with Whoosh's BM25F.
+
+    A document's score is summed in one order whichever way its node gathers documents:
+    from 0, its parts in the query's order (as Whoosh's matchers add them)."""
 
     def __init__(self, searcher, postings: SegmentPostings, size: int, scored_terms: dict | None = None):
         weighting = searcher.weighting
@@ -69,14 +85,11 @@ class SegmentScorer:
         # repeat most of its terms.
         self.scored_terms: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {} if scored_terms is None else scored_terms
 
-    def empty(self) -> Scored:
-        return Scored(np.zeros(self.size, bool), np.zeros(self.size))
-
     def evaluate(self, query: Query, top: bool = True) -> Scored:
         if query is NullQuery:
-            return self.empty()
+            return NOTHING
         if isinstance(query, Term):
-            result = self.term(query)
+            result = Scored(*self.term_scores(query))
         elif isinstance(query, AndMaybe) and top:
             return self.with_bonus(query)
         elif type(query) is AndNot:
@@ -92,14 +105,7 @@ class SegmentScorer:
         if query.boost != 1.0:
             if result.bonuses:
                 raise Unsupported("a boosted clause with proximity bonuses")
-            result.score = result.score * query.boost
-        return result
-
-    def term(self, query: Term) -> Scored:
-        result = self.empty()
-        docs, scores = self.term_scores(query)
-        result.mask[docs] = True
-        result.score[docs] = scores
+            result = Scored(result.docs, result.score * query.boost)
         return result
 
     def term_scores(self, query: Term) -> tuple[np.ndarray, np.ndarray]:
@@ -147,57 +153,60 @@ class SegmentScorer:
 
     def cached_union(self, query: Or) -> Scored:
         """A word's union over its fields, once per request: the matching strategy evaluates
-        each word alone after the query whole. Shared, so no caller changes a result it was
-        given (intersection and and_not make new arrays)."""
+        each word alone after the query whole. Shared: no node changes the arrays it is
+        given, every operation makes new ones."""
         key = ("union", query)
         found = self.scored_terms.get(key)
         if found is None:
             result = self.union(query.subqueries)
             if result.bonuses:
                 return result
-            found = self.scored_terms[key] = (result.mask, result.score)
+            found = self.scored_terms[key] = (result.docs, result.score)
         return Scored(*found)
 
     def union(self, subqueries: list[Query]) -> Scored:
-        result = self.empty()
+        parts = []
         for query in subqueries:
-            if type(query) is Term:  # the common case, a word in one field: add its postings in place
+            if type(query) is Term:  # the common case, a word in one field
                 docs, scores = self.term_scores(query)
-                result.mask[docs] = True
-                result.score[docs] += scores * query.boost if query.boost != 1.0 else scores
+                if len(docs):
+                    parts.append((docs, scores * query.boost if query.boost != 1.0 else scores))
             else:
                 part = self.evaluate(query, top=False)
-                result.mask |= part.mask
-                result.score += part.score
-        return result
+                if len(part.docs):
+                    parts.append((part.docs, part.score))
+        if len(parts) <= 1:
+            return Scored(*parts[0]) if parts else NOTHING
+        docs = np.concatenate([docs for docs, _ in parts])
+        scores = np.concatenate([scores for _, scores in parts])
+        # bincount adds each document's weights in the order they come: its parts' order
+        if len(docs) * DENSE_UNION_SHARE >= self.size:
+            present = np.flatnonzero(np.bincount(docs, minlength=self.size))
+            return Scored(present, np.bincount(docs, scores, self.size)[present])
+        present, slot = np.unique(docs, return_inverse=True)
+        return Scored(present, np.bincount(slot, scores, len(present)))
 
     def intersection(self, parts: list[Scored]) -> Scored:
-        """The parts' arrays are left as they are (a word's may be shared): the result is new."""
+        """The documents in every part, their scores summed in the parts' order."""
         if not parts:
-            return self.empty()
-        if len(parts) == 1:
-            return parts[0]
-        mask = parts[0].mask & parts[1].mask
-        score = parts[0].score + parts[1].score
-        for part in parts[2:]:
-            mask &= part.mask
-            score += part.score
-        zero_outside(score, mask)
-        return Scored(mask, score)
+            return NOTHING
+        docs, score = parts[0].docs, parts[0].score
+        for part in parts[1:]:
+            docs, mine, theirs = sorted_intersection(docs, part.docs)
+            score = score[mine] + part.score[theirs]
+        return Scored(docs, score)
 
     def inverse(self, query: Not) -> Scored:
         """Whoosh matches NOT x as every document without x, each scoring a constant 1."""
-        mask = ~self.evaluate(query.query, top=False).mask
-        return Scored(mask, mask.astype(np.float64))
+        outside = np.ones(self.size, bool)
+        outside[self.evaluate(query.query, top=False).docs] = False
+        docs = np.flatnonzero(outside)
+        return Scored(docs, np.ones(len(docs)))
 
     def and_not(self, query: AndNot, top: bool) -> Scored:
         kept = self.evaluate(query.a, top=top)
         excluded = self.evaluate(query.b, top=False)
-        mask = kept.mask & ~excluded.mask
-        score = kept.score * mask  # zero outside: it may yet be added into an Or
-        for bonus in kept.bonuses:
-            zero_outside(bonus.upper, mask)  # a bonus's bounds are this evaluation's own
-        return Scored(mask, score, kept.bonuses)
+        return kept.subset(~sorted_contains(excluded.docs, kept.docs))
 
     def with_bonus(self, query: AndMaybe) -> Scored:
         """Required side scored here; the optional phrases become Bonuses to confirm."""
@@ -208,17 +217,17 @@ class SegmentScorer:
         graded: dict[tuple, list[Phrase]] = {}
         for phrase in phrases:
             graded.setdefault((phrase.fieldname, tuple(phrase.words)), []).append(phrase)
+        bonuses = []
         for group in graded.values():
             group.sort(key=lambda phrase: -phrase.slop)
             boost = sum(phrase.boost for phrase in group)
-            required.bonuses.append(Bonus(group, self.phrase_upper_bound(group[0], required.mask) * boost))
-        return required
+            bonuses.append(Bonus(group, self.phrase_upper_bound(group[0], required.docs) * boost))
+        return Scored(required.docs, required.score, bonuses)
 
     def phrase_upper_bound(self, phrase: Phrase, within: np.ndarray) -> np.ndarray:
-        """The phrase's words' summed scores (unboosted) where all its words are in the field
-        and ``within`` holds: what Whoosh gives, times the boost, if they also stand close
-        enough (its span matcher scores the intersection of its terms). Worked out on the
-        posting lists themselves: most are short beside the collection."""
+        """Per document of ``within`` (sorted), the phrase's words' summed scores (unboosted)
+        where all its words are in the field, else 0: what Whoosh gives, times the boost, if
+        they also stand close enough (its span matcher scores the intersection of its terms)."""
         docs, total = None, None
         for word in phrase.words:
             word_docs, word_scores = self.term_scores(Term(phrase.fieldname, word))
@@ -227,16 +236,10 @@ class SegmentScorer:
                 continue
             docs, mine, theirs = sorted_intersection(docs, word_docs)
             total = total[mine] + word_scores[theirs]
-        inside = within[docs]
-        upper = np.zeros(self.size)
-        upper[docs[inside]] = total[inside]
+        upper = np.zeros(len(within))
+        _, inside, at = sorted_intersection(within, docs)
+        upper[inside] = total[at]
         return upper
-
-
-def zero_outside(values: np.ndarray, mask: np.ndarray) -> None:
-    """``values[~mask] = 0`` in place, as a multiplication by the mask: a sixth of the time of
-    the masked assignment over a whole collection (scores are finite and not negative)."""
-    np.multiply(values, mask, out=values)
 
 
 def sorted_intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -366,11 +369,12 @@ def score_segments(snapshot, query: Query, scored_terms: dict | None = None) -> 
         return np.zeros(0, np.int64), np.zeros(0), None
     postings = snapshot.merged_postings(segments)
     scored = SegmentScorer(snapshot.searcher, postings, snapshot.size, scored_terms).evaluate(query)
-    docs = np.flatnonzero(scored.mask & snapshot.live)
-    base = scored.score[docs]
+    live = snapshot.live[scored.docs]
+    docs = scored.docs[live].astype(np.int64, copy=False)
+    base = scored.score[live]
     if not scored.bonuses:
         return docs, base, None
-    per_bonus = [(bonus, bonus.upper[docs]) for bonus in scored.bonuses]
+    per_bonus = [(bonus, bonus.upper[live]) for bonus in scored.bonuses]
     scores, pending = base.copy(), np.zeros(len(docs), bool)
     for _, upper in per_bonus:
         scores += upper
