@@ -18,7 +18,7 @@ import numpy as np
 from whoosh.query import NullQuery, Or, Query, QueryError
 
 from webapp.query import Clause, ParsedQuery, stopword_query
-from webapp.scoring import PendingBonus, Unsupported, score_segments
+from webapp.scoring import PendingBonus, Unsupported, score_segments, sorted_contains, sum_by_document
 from webapp.snapshot import IndexSnapshot
 
 
@@ -122,31 +122,36 @@ def with_fewer_words(snapshot, parsed: ParsedQuery, clauses: list[Clause], allow
 
     Those keep their full-query scores, proximity bonus included; the others score the sum of
     their words' scores."""
-    held = np.zeros(snapshot.size, np.int64)  # a bit per clause the article matches
-    summed = np.zeros(snapshot.size)
-    reach = []
+    found, bits, scored, reach = [], [], [], []
     for bit, clause in enumerate(clauses):
         docs, scores, pending = text_scores(snapshot, clause.query, every.scored_terms)
         if pending is not None:
             pending.settle(np.arange(len(docs)), scores)
-        held[docs] |= 1 << bit
-        summed[docs] += scores
+        found.append(docs)
+        bits.append(np.full(len(docs), float(1 << bit)))  # a document has each clause once: sums are ORs
+        scored.append(scores)
         reach.append(len(docs))
+    found.append(every.docs)  # the whole query's articles, whatever its clauses found alone
+    bits.append(np.zeros(len(every.docs)))
+    scored.append(np.zeros(len(every.docs)))
+    docs, (held, scores) = sum_by_document(found, [bits, scored], snapshot.size)
+    held = held.astype(np.int64)
     excluded = [c.query for c in parsed.clauses if c.kind == "exclude"]
     if excluded:
-        held[text_scores(snapshot, Or(excluded), every.scored_terms)[0]] = 0
-    held[every.docs] = (1 << len(clauses)) - 1
-    docs = np.flatnonzero(held)
-    scores = summed[docs]
+        held[sorted_contains(text_scores(snapshot, Or(excluded), every.scored_terms)[0], docs)] = 0
+    full = np.searchsorted(docs, every.docs)
+    held[full] = (1 << len(clauses)) - 1
+    kept = np.flatnonzero(held)
+    docs, held, scores = docs[kept], held[kept], scores[kept]
     full = np.searchsorted(docs, every.docs)
     scores[full] = every.scores
     pending = every.pending.widened(docs, full, scores) if every.pending is not None else None
-    tiers = word_tiers(held[docs], clauses, reach, snapshot.size) if strategy == "most" else None
+    tiers = word_tiers(held, clauses, reach, snapshot.size) if strategy == "most" else None
     query = Or([c.query for c in clauses])
     matched = allowed[every.docs].any()
-    active = best_allowed_set(held[docs], tiers, allowed[docs], clauses)
+    active = best_allowed_set(held, tiers, allowed[docs], clauses)
     return Matches(docs, scores, query, "all" if matched else "partial", parsed.word_report(active), pending,
-                   every.scored_terms, tiers, held[docs], clauses)
+                   every.scored_terms, tiers, held, clauses)
 
 
 def word_tiers(held: np.ndarray, clauses: list[Clause], reach: list[int], size: int) -> np.ndarray:
@@ -187,15 +192,16 @@ def best_partial_match(snapshot, parsed: ParsedQuery, clauses: list[Clause], all
     Dropping the most common word until something matches can drop more words than it must:
     no article has all of "how long to reach max level", one has "how long ... max level",
     while dropping "how", then "long" left "reach max level" and a contest for beta players."""
-    held = np.zeros(snapshot.size, np.int64)  # a bit per clause the article matches
-    reach = []
+    found, bits, reach = [], [], []
     for bit, clause in enumerate(clauses):
         docs = text_scores(snapshot, clause.query, terms)[0]
         docs = docs[allowed[docs]]
-        held[docs] |= 1 << bit
+        found.append(docs)
+        bits.append(np.full(len(docs), float(1 << bit)))  # a document has each clause once: sums are ORs
         reach.append(len(docs))
+    held = sum_by_document(found, [bits], snapshot.size)[1][0].astype(np.int64)  # a bit per clause matched
     counts = sum((held >> bit) & 1 for bit in range(len(clauses)))
-    most = int(counts.max())
+    most = int(counts.max()) if len(held) else 0
     if most == 0:  # no allowed article has any of the words
         return parsed.build(clauses[:1]), clauses[:1]
     sets = [[bit for bit in range(len(clauses)) if kept >> bit & 1] for kept in np.unique(held[counts == most]).tolist()]

@@ -177,14 +177,8 @@ class SegmentScorer:
                     parts.append((part.docs, part.score))
         if len(parts) <= 1:
             return Scored(*parts[0]) if parts else NOTHING
-        docs = np.concatenate([docs for docs, _ in parts])
-        scores = np.concatenate([scores for _, scores in parts])
-        # bincount adds each document's weights in the order they come: its parts' order
-        if len(docs) * DENSE_UNION_SHARE >= self.size:
-            present = np.flatnonzero(np.bincount(docs, minlength=self.size))
-            return Scored(present, np.bincount(docs, scores, self.size)[present])
-        present, slot = np.unique(docs, return_inverse=True)
-        return Scored(present, np.bincount(slot, scores, len(present)))
+        present, (score,) = sum_by_document([docs for docs, _ in parts], [[scores for _, scores in parts]], self.size)
+        return Scored(present, score)
 
     def intersection(self, parts: list[Scored]) -> Scored:
         """The documents in every part, their scores summed in the parts' order."""
@@ -240,6 +234,19 @@ class SegmentScorer:
         _, inside, at = sorted_intersection(within, docs)
         upper[inside] = total[at]
         return upper
+
+
+def sum_by_document(docs: list[np.ndarray], weights: list[list[np.ndarray]], size: int
+                    ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The documents of any of ``docs`` (sorted) and, per list of ``weights`` (aligned with
+    ``docs``), each document's sum. A document's sum adds its weights in the order of the
+    arrays, from 0 (bincount adds them in the order they come)."""
+    every = np.concatenate(docs)
+    if len(every) * DENSE_UNION_SHARE >= size:
+        present = np.flatnonzero(np.bincount(every, minlength=size))
+        return present, [np.bincount(every, np.concatenate(w), size)[present] for w in weights]
+    present, slot = np.unique(every, return_inverse=True)
+    return present, [np.bincount(slot, np.concatenate(w), len(present)) for w in weights]
 
 
 def sorted_intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
