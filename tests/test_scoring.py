@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from indexer.build import reindex
 from indexer.layout import current_build
 from indexer.postings import SUFFIX
-from webapp.scoring import Unsupported, score_segments
+from webapp.scoring import Unsupported, score_segments, sum_by_document
 from webapp.engine import SearchEngine
 from webapp.search import SearchRequest
 
@@ -100,3 +100,24 @@ def test_the_term_lookup_over_the_files_bytes_finds_what_a_dict_of_every_term_fi
     assert checked > 10_000
     with pytest.raises(ValueError, match="not sorted"):
         TermRows(np.frombuffer(b"bbbaaa", np.uint8), np.array([0, 3, 6]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 199), st.floats(0.01, 50)), max_size=40), min_size=1, max_size=6))
+def test_sums_over_a_dense_array_and_by_sorting_are_the_same_bits(parts):
+    """A word's union is summed one way or the other by how many postings it has; the page
+    must not depend on which: each document adds its parts in their order, from 0."""
+    docs, weights = [], []
+    for part in parts:
+        unique = dict(part)  # a posting list holds a document once
+        docs.append(np.array(sorted(unique), np.int64))
+        weights.append(np.array([unique[d] for d in sorted(unique)]))
+    expected = {}
+    for part_docs, part_weights in zip(docs, weights):
+        for doc, weight in zip(part_docs.tolist(), part_weights.tolist()):
+            expected[doc] = expected.get(doc, 0.0) + weight
+    sparse = sum_by_document(docs, [weights], size=10**9)  # too large a collection to be dense
+    dense = sum_by_document(docs, [weights], size=1)
+    for present, (sums,) in (sparse, dense):
+        assert present.tolist() == sorted(expected)
+        assert sums.tolist() == [expected[doc] for doc in sorted(expected)]  # exactly, not approximately
