@@ -65,9 +65,11 @@ class Scored:
 
 
 NOTHING = Scored(np.zeros(0, np.int64), np.zeros(0))
-# A union with at least a sixteenth of the collection's size in postings is summed over
-# arrays as long as the collection: one pass over it costs less than sorting that many.
-DENSE_UNION_SHARE = 16
+# Set operations on sorted document arrays switch to arrays as long as the collection when
+# their inputs are a large enough share of it: one pass over the collection then costs less
+# than sorting or binary-searching that many documents (BENCHMARKS.md, 2026-12-05).
+DENSE_UNION_SHARE = 7  # postings in the union, times this, reach the collection's size
+DENSE_INTERSECTION_SHARE = 10  # the shorter side, times this, reaches it
 
 
 class SegmentScorer:
@@ -186,7 +188,7 @@ class SegmentScorer:
             return NOTHING
         docs, score = parts[0].docs, parts[0].score
         for part in parts[1:]:
-            docs, mine, theirs = sorted_intersection(docs, part.docs)
+            docs, mine, theirs = sorted_intersection(docs, part.docs, self.size)
             score = score[mine] + part.score[theirs]
         return Scored(docs, score)
 
@@ -228,33 +230,45 @@ class SegmentScorer:
             if docs is None:
                 docs, total = word_docs, word_scores
                 continue
-            docs, mine, theirs = sorted_intersection(docs, word_docs)
+            docs, mine, theirs = sorted_intersection(docs, word_docs, self.size)
             total = total[mine] + word_scores[theirs]
         upper = np.zeros(len(within))
-        _, inside, at = sorted_intersection(within, docs)
+        _, inside, at = sorted_intersection(within, docs, self.size)
         upper[inside] = total[at]
         return upper
 
 
 def sum_by_document(docs: list[np.ndarray], weights: list[list[np.ndarray]], size: int
                     ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The documents of any of ``docs`` (sorted) and, per list of ``weights`` (aligned with
-    ``docs``), each document's sum. A document's sum adds its weights in the order of the
-    arrays, from 0 (bincount adds them in the order they come)."""
-    every = np.concatenate(docs)
-    if len(every) * DENSE_UNION_SHARE >= size:
-        present = np.flatnonzero(np.bincount(every, minlength=size))
-        return present, [np.bincount(every, np.concatenate(w), size)[present] for w in weights]
-    present, slot = np.unique(every, return_inverse=True)
+    """The documents of any of ``docs`` (each sorted and duplicate-free) and, per list of
+    ``weights`` (aligned with ``docs``), each document's sum. A document's sum adds its
+    weights in the order of the arrays, from 0, on either path: the scores do not depend on
+    the collection's size."""
+    if sum(len(part) for part in docs) * DENSE_UNION_SHARE >= size:
+        seen, sums = np.zeros(size, bool), [np.zeros(size) for _ in weights]
+        for n, part in enumerate(docs):
+            seen[part] = True
+            for total, parts in zip(sums, weights):
+                total[part] += parts[n]
+        present = np.flatnonzero(seen)
+        return present, [total[present] for total in sums]
+    present, slot = np.unique(np.concatenate(docs), return_inverse=True)
     return present, [np.bincount(slot, np.concatenate(w), len(present)) for w in weights]
 
 
-def sorted_intersection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values in both sorted, duplicate-free arrays, with their indexes in each; the shorter
-    one is looked up in the longer (no sort of their concatenation)."""
+def sorted_intersection(a: np.ndarray, b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values in both sorted, duplicate-free arrays of documents below ``size``, with their
+    indexes in each: the shorter one is looked up in the longer, or both are laid over
+    arrays as long as the collection when even the shorter is a large share of it."""
     if len(a) > len(b):
-        common, in_b, in_a = sorted_intersection(b, a)
+        common, in_b, in_a = sorted_intersection(b, a, size)
         return common, in_a, in_b
+    if len(a) * DENSE_INTERSECTION_SHARE >= size:
+        where, seen = np.empty(size, np.int64), np.zeros(size, bool)
+        seen[b] = True
+        where[b] = np.arange(len(b))
+        in_a = np.flatnonzero(seen[a])
+        return a[in_a], in_a, where[a[in_a]]
     found, at = sorted_lookup(b, a)
     in_a = np.flatnonzero(found)
     return a[in_a], in_a, at[in_a]
