@@ -17,12 +17,17 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
 
     A pending score is an upper bound, so once every article up to the ``need``-th leader
     is confirmed no article below can overtake one: confirming lowers a score or keeps it.
-    Only the head of the order that can hold ``need`` leaders is sorted. ``tiers``: per kept
-    position, the matching strategy's tier, which orders before the score."""
+    Only the head of the order that can hold ``need`` leaders is sorted. The first round
+    confirms the articles up to that leader; when bonuses are lost and more rounds are
+    needed, each confirms the whole head and the next head is four times longer, so a query
+    whose bonuses few articles earn costs a few rounds, not a confirmation of every article
+    whose bound is high. ``tiers``: per kept position, the matching strategy's tier, which
+    orders before the score."""
     docs = matches.docs[keep]
     published, quality, stories = snapshot.published[docs], snapshot.quality[docs], snapshot.story[docs]
     pending = matches.pending
     count = max(4 * need, 64)
+    rounds = 0
     while True:
         text = matches.scores[keep]
         scores = text * factor
@@ -34,33 +39,9 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
         if pending is None:
             return text, order, leaders
         last = int(np.flatnonzero(order == leaders[min(need, len(leaders)) - 1])[0]) if len(leaders) else -1
-        unsettled = keep[order[: last + 1]]
-        unsettled = unsettled[pending.pending[unsettled]]
-        if not len(unsettled):
+        if not pending.pending[keep[order[: last + 1]]].any():
             return text, order, leaders
-        if sort == "relevance":
-            unsettled = np.union1d(unsettled, reaching_bounds(request, matches, keep, factor, stories, need, tiers))
-        pending.settle(unsettled, matches.scores)
-
-
-def reaching_bounds(request, matches: Matches, keep: np.ndarray, factor: np.ndarray, stories: np.ndarray,
-                    need: int, grouped: np.ndarray | None) -> np.ndarray:
-    """The pending articles whose upper bound reaches the least the page's last leader can
-    score (its score without unconfirmed bonuses): exactly the ones that must be confirmed,
-    found at once instead of a few per round."""
-    pending = matches.pending
-    waiting = pending.pending[keep]
-    lower = np.where(waiting, pending.base[keep], matches.scores[keep]) * factor
-    tiers = grouped if grouped is not None else np.zeros(len(keep), np.int64)
-    count = max(4 * need, 64)
-    while True:
-        head = order_head("relevance", matches.docs[keep], lower, lower, lower, count, grouped)
-        leaders = collapse_stories(head, stories) if request.collapse else head
-        if len(leaders) >= need or len(head) == len(lower):
-            break
-        count *= 4
-    if len(leaders) < need:
-        return keep[np.flatnonzero(waiting)]
-    last = leaders[need - 1]
-    reaching = (tiers < tiers[last]) | ((tiers == tiers[last]) & (matches.scores[keep] * factor >= lower[last]))
-    return keep[np.flatnonzero(waiting & reaching)]
+        head = keep[order[: last + 1]] if rounds == 0 else keep[order]
+        pending.settle(head[pending.pending[head]], matches.scores)
+        rounds += 1
+        count *= 4  # confirmed bonuses that were lost let articles further down rise
