@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.build import reindex
+from webapp import snapshot as snapshot_module
+from webapp.snapshot import FacetField
 from tests.conftest import article_fields, ids, search, write_article
 
 
@@ -79,3 +84,22 @@ def test_one_outlet_under_several_spellings_is_one_source(seeds, index_dir, make
             "Game Rant", "Game Rant", "Game Rant on MSN.com", "GameRant on MSN"], spelling
     page = client.get("/?q=dragon&collapse=none").get_data(as_text=True)
     assert 'provider=Game+Rant"' in page and "GameRant on MSN</" in page
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 5), max_size=4), min_size=1, max_size=30), st.data())
+def test_a_topic_facet_reads_the_same_pairs_row_by_row_and_in_one_pass(topics_per_doc, data):
+    """Few matches read their documents' topics row by row, many read every pair in one pass:
+    the counts beside the topics must not depend on which."""
+    pairs = [(doc, code) for doc, codes in enumerate(topics_per_doc) for code in sorted(set(codes))]
+    facet = FacetField([f"topic {n}" for n in range(6)], np.array([d for d, _ in pairs], np.int64),
+                       np.array([c for _, c in pairs], np.int32), len(topics_per_doc))
+    chosen = sorted(data.draw(st.sets(st.integers(0, len(topics_per_doc) - 1))))
+    expected = sorted((doc, code) for doc, code in pairs if doc in chosen)
+    for forced in (0, 10**9):  # row by row, one pass
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(snapshot_module, "DENSE_SELECTION_SHARE", forced)
+            docs, codes = facet.values_of(np.array(chosen, np.int64))
+        if docs is None:  # at most one topic per document: a code per chosen document, 6 for none
+            docs, codes = np.array(chosen)[codes < 6], codes[codes < 6]
+        assert sorted(zip(docs.tolist(), codes.tolist())) == expected

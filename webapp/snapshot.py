@@ -31,7 +31,10 @@ from webapp.query import QueryParser
 from webapp.ranking import text_weighting
 from webapp.snippets import TOKENS_PATTERN, marker_for, surface_forms
 
-RETRY_POSTINGS_S = 0.5  # how often a segment whose arrays are not written yet looks again
+RETRY_POSTINGS_S = 0.5
+# A selection of at least a quarter of the collection reads a multi-valued facet's pairs
+# in one pass over all of them rather than row by row.
+DENSE_SELECTION_SHARE = 4  # how often a segment whose arrays are not written yet looks again
 
 
 @dataclass
@@ -41,6 +44,7 @@ class FacetField:
     labels: list[str]
     pair_docs: np.ndarray
     pair_codes: np.ndarray
+    size: int  # documents in the collection: every docnum has a row
     lookup: dict[str, int] = field(default_factory=dict)  # other spellings a filter may name
 
     def __post_init__(self):
@@ -48,32 +52,37 @@ class FacetField:
         # The same pairs by document (CSR), so a query's counts cost its matches, not the index.
         by_doc = np.argsort(self.pair_docs, kind="stable")
         self.doc_codes = self.pair_codes[by_doc]
-        size = int(self.pair_docs.max()) + 2 if len(self.pair_docs) else 1
-        per_doc = np.bincount(self.pair_docs, minlength=size)
+        self.entry_docs = self.pair_docs[by_doc].astype(np.int32)
+        per_doc = np.bincount(self.pair_docs, minlength=self.size)
         self.doc_indptr = np.concatenate([[0], np.cumsum(per_doc)])
-        # Type, provider and year have one value per document: then a plain array says it.
+        # Type, provider and year have at most one value per document: then a plain array
+        # says it, len(labels) standing for none.
         self.doc_code = None
         if not len(per_doc) or per_doc.max() <= 1:
-            self.doc_code = np.full(size, len(self.labels), dtype=np.int64)
+            self.doc_code = np.full(self.size, len(self.labels), dtype=np.int32)
             self.doc_code[self.pair_docs] = self.pair_codes
         # Display order among equal counts: by label, ignoring case (stable, as sorted() was).
         self.label_rank = np.empty(len(self.labels), dtype=np.int64)
         self.label_rank[np.argsort([label.lower() for label in self.labels], kind="stable")] = np.arange(len(self.labels))
 
-    def values_of(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(document, value code) pairs of ``docs``."""
-        docs = docs[docs < len(self.doc_indptr) - 1]
+    def values_of(self, docs: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """The value codes of ``docs``, one per (document, value) pair, with each
+        code's document. None for the documents where a facet has one value per document:
+        the codes are then those of ``docs`` themselves, len(labels) where one has none."""
         if self.doc_code is not None:
-            codes = self.doc_code[docs]
-            has = codes < len(self.labels)
-            return docs[has], codes[has]
+            return None, self.doc_code[docs]
+        if len(docs) * DENSE_SELECTION_SHARE >= self.size:  # one pass over every pair
+            chosen = np.zeros(self.size, bool)
+            chosen[docs] = True
+            taken = chosen[self.entry_docs]
+            return self.entry_docs[taken], self.doc_codes[taken]
         starts = self.doc_indptr[docs]
         counts = self.doc_indptr[docs + 1] - starts
         return np.repeat(docs, counts), self.doc_codes[slices(starts, counts)]
 
     def label_of(self, docnum: int) -> str | None:
         """The value of a one-value-per-document facet (type, provider, year) for ``docnum``."""
-        code = self.doc_code[docnum] if self.doc_code is not None and docnum < len(self.doc_code) else len(self.labels)
+        code = self.doc_code[docnum] if self.doc_code is not None else len(self.labels)
         return self.labels[code] if code < len(self.labels) else None
 
     def codes_for(self, values: list[str]) -> list[int]:
@@ -112,6 +121,7 @@ def keyword_facet(reader, fieldname: str, live: np.ndarray, relabel=None) -> Fac
         labels,
         np.concatenate(value_docs) if value_docs else np.zeros(0, np.int64),
         np.concatenate(codes) if codes else np.zeros(0, np.int32),
+        len(live),
         lookup={value.lower(): code_of[label] for value, label in zip(values, shown)},
     )
 
@@ -122,7 +132,7 @@ def year_facet(published: np.ndarray, live: np.ndarray) -> FacetField:
     labels = [str(y) for y in sorted(set(years.tolist()))]
     code_of = {int(label): code for code, label in enumerate(labels)}
     codes = np.array([code_of[int(y)] for y in years], dtype=np.int32)
-    return FacetField(labels, known.astype(np.int64), codes)
+    return FacetField(labels, known.astype(np.int64), codes, len(live))
 
 
 class Vocabulary:
@@ -223,7 +233,6 @@ class IndexSnapshot:
         self.newest = float(known.max()) if len(known) else 0.0
         self.story = story_codes(reader, read_stories(build_dir, self.generation))
         self.story_shared = np.bincount(self.story)[self.story] > 1  # the article's story has other reports
-        self.story_codes = int(self.story.max()) + 1 if self.size else 0
         self.story_codes = int(self.story.max()) + 1 if self.size else 0
         self.facets = {
             "topic": keyword_facet(reader, "topic_value", self.live),
