@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.schema import PHRASE_BOOSTS, SEARCHED_FIELDS, TEXT_FIELDS, WORDS_FIELD
+from indexer.whoosh_internals.whole_postings import posting_ids
 
 # Every searched field, prefix-only ones (provider:) included; the words field answers queries
 # made only of stop words ("when", "how"), whose every article Whoosh would otherwise walk one
@@ -206,7 +207,7 @@ def field_matchers(leaf, fieldname: str):
 def field_postings(leaf, fieldname: str):
     """(term, document numbers) of every term of a field in one segment (field_matchers)."""
     for text, matcher in field_matchers(leaf, fieldname):
-        yield text, np.fromiter(matcher.all_ids(), dtype=np.int64)
+        yield text, posting_ids(matcher)
 
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

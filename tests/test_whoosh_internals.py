@@ -20,8 +20,10 @@ from whoosh.query import AndMaybe, AndNot, Term
 from indexer.build import reindex
 from indexer.errors import IndexerError
 from indexer.layout import open_build
+from indexer.postings import field_matchers
 from indexer.whoosh_internals import SUPPORTED_WHOOSH, UnsupportedWhoosh, check_whoosh_version, install
 from indexer.whoosh_internals.mapped_files import MappedReader
+from indexer.whoosh_internals.whole_postings import posting_ids
 from tests.conftest import article_fields, write_article
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -179,3 +181,19 @@ def test_and_not_excludes_the_first_document_too(tmp_path, monkeypatch):
         # Whoosh's own _find_first matches the excluded document.
         monkeypatch.setattr(binary.AndNotMatcher, "_find_first", binary.AndNotMatcher.whoosh_find_first)
         assert list(query.docs(searcher)) == [1, 2]
+
+
+def test_a_terms_documents_read_a_block_at_a_time_are_whooshs(corpus_index):
+    """whole_postings.py reads the leaf matcher's blocks itself: every term of the facet
+    fields and of the titles (long terms span many blocks, compressed or not) gives the
+    documents Whoosh's own matcher gives."""
+    _, ix = open_build(corpus_index)
+    checked, longest = 0, 0
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            for fieldname in ("topic_value", "provider_value", "type", "title"):
+                for text, matcher in field_matchers(leaf, fieldname):
+                    ours = posting_ids(matcher).tolist()
+                    assert ours == list(leaf.postings(fieldname, text).all_ids()), (fieldname, text)
+                    checked, longest = checked + 1, max(longest, len(ours))
+    assert checked > 1_000 and longest > 500

@@ -47,6 +47,9 @@ MAP (Whoosh name -> what replaces it, in which module -> why)
   columns NumericColumn/VarBytesColumn
       readers' private fields (read)   -> column_numbers, column_strings (whole_columns)
                                           a whole column read with one slice per segment
+  whoosh3.W3LeafMatcher's private block
+      fields (read)                    -> posting_ids (whole_postings)
+                                          a term's documents a block at a time, not a posting at a time
 """
 
 from __future__ import annotations
