@@ -241,9 +241,10 @@ STORY_PAIRS = KNOWN_ITEMS.parent / "story_pairs.json"
 
 
 def story_pair_scores(story_of: dict[str, str]) -> tuple[float, float]:
-    """Precision and recall of the story grouping on hand-judged article pairs."""
+    """Precision and recall of the story grouping on hand-judged article pairs (an article
+    ``story_of`` does not list is a story of its own)."""
     pairs = json.loads(STORY_PAIRS.read_text(encoding="utf-8"))
-    grouped = [story_of.get(p["a"]) == story_of.get(p["b"]) is not None for p in pairs]
+    grouped = [story_of.get(p["a"], p["a"]) == story_of.get(p["b"], p["b"]) for p in pairs]
     true_pos = sum(1 for p, g in zip(pairs, grouped) if g and p["same_story"])
     precision = true_pos / max(1, sum(grouped))
     recall = true_pos / max(1, sum(1 for p in pairs if p["same_story"]))

@@ -268,3 +268,15 @@ def lock_held_elsewhere(index_dir: Path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+def grouping(index_dir) -> dict[str, str]:
+    """Every served article's story id, as the newest stories file of ``index_dir`` says
+    (it lists the articles that share a story; any other is a story of its own)."""
+    from indexer.layout import open_build
+    from indexer.stories.files import read_stories
+
+    build, ix = open_build(index_dir)
+    listed = read_stories(build, ix.latest_generation())
+    with ix.searcher() as searcher:
+        return {fields["id"]: listed.get(fields["id"], fields["id"]) for fields in searcher.all_stored_fields()}

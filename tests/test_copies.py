@@ -8,21 +8,14 @@ import datetime as dt
 import feedparser
 import pytest
 
-from conftest import article_fields, search, write_article
+from conftest import article_fields, grouping, search, write_article
 from indexer.build import reindex
-from indexer.layout import open_build
-from indexer.stories.files import read_stories
 from indexer.stories.placement import group_stories
 from indexer.stories.vectors import StoryInput
 
 PATCH_TITLE = "Diablo 4 open beta patch fixes Ashava world boss spawn timer"
 PATCH_EXCERPT = ("A forthcoming Diablo 4 patch fixes a number of issues ahead of this weekend's open beta run, "
                  "including the world boss spawn timer that kept players waiting")
-
-
-def grouping(index_dir) -> dict[str, str]:
-    build, ix = open_build(index_dir)
-    return read_stories(build, ix.latest_generation())
 
 
 def write_fillers(seeds, count: int = 60) -> None:

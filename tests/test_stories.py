@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import article_fields, write_article
+from conftest import article_fields, grouping, write_article
 from bench.relevance import STORY_PAIRS, story_pair_scores
 from indexer.build import reindex
 from indexer.layout import open_build
-from indexer.stories.files import read_stories
 from indexer.stories.updating import REGROUP_SHARE
-
-
-def grouping(index_dir) -> dict[str, str]:
-    build, ix = open_build(index_dir)
-    return read_stories(build, ix.latest_generation())
 
 
 def test_a_new_report_joins_the_story_it_reports(seeds, index_dir):
@@ -44,7 +38,7 @@ def test_an_edit_that_keeps_the_grouping_shares_the_last_grouping_file(seeds, in
     """An article edited without leaving its story leaves the grouping as it was: the new
     generation's file is the last one (linked, not encoded again); an edit that moves the
     article out of its story writes a new grouping."""
-    from indexer.stories.files import stories_path
+    from indexer.stories.files import read_stories, stories_path
 
     for n in range(60):
         write_article(seeds, f"other{n}.md", **article_fields(f"Unrelated item number {n} about gardening", "Tomatoes"))
@@ -62,12 +56,14 @@ def test_an_edit_that_keeps_the_grouping_shares_the_last_grouping_file(seeds, in
     build, ix = open_build(index_dir)
     generation = ix.latest_generation()
     assert grouping(index_dir) == before
+    assert read_stories(build, generation) == {"leak1": "leak1", "leak2": "leak1"}  # stories of one report are not listed
     assert stories_path(build, generation).stat().st_ino == stories_path(build, generation - 1).stat().st_ino
     write_article(seeds, "leak2.md", **article_fields("Planting tulips in autumn", "Bulbs need cold", **leak))
     reindex(seeds, index_dir)
     after = grouping(index_dir)
     assert after["leak2"] == "leak2" and after["leak1"] == before["leak1"]
     build, _ = open_build(index_dir)
+    assert read_stories(build, generation + 1) == {}
     assert stories_path(build, generation + 1).stat().st_ino != stories_path(build, generation).stat().st_ino
 
 

@@ -334,10 +334,12 @@ def distinct_codes(values: np.ndarray, codes: int, per_value: bool = False) -> t
 
 
 def story_codes(reader, story_of: dict[str, str]) -> np.ndarray:
-    """One integer per document naming its story; ungrouped documents get their own."""
-    codes: dict[str, int] = {}
-    result = np.empty(reader.doc_count_all(), dtype=np.int64)
-    for docnum, doc_id in enumerate(column_strings(reader, "id")):
-        key = story_of.get(doc_id, f"\x00{doc_id}")
-        result[docnum] = codes.setdefault(key, len(codes))
-    return result
+    """One integer per document naming its story. ``story_of`` lists the articles that share
+    a story (indexer/stories/files.py); any other document is a story of its own."""
+    ids = column_strings(reader, "id")
+    size = len(ids)
+    numbers = {story: size + n for n, story in enumerate(dict.fromkeys(story_of.values()))}
+    listed = {doc_id: numbers[story] for doc_id, story in story_of.items()}
+    # a listed document gets its story's number, any other its own document number
+    raw = np.fromiter(map(listed.get, ids, range(size)), dtype=np.int64, count=size)
+    return np.unique(raw, return_inverse=True)[1].astype(np.int64)

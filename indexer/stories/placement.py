@@ -49,7 +49,8 @@ def place_changed(previous: dict[str, str], changed: list[StoryInput], nearby: l
     items = nearby + changed
     vectors, _ = tfidf_vectors(items, df, n)
     codes: dict[str, int] = {}
-    story = [codes.setdefault(key, len(codes)) if key else -1 for key in (story_of.get(item.id) for item in nearby)]
+    # an article the grouping does not list is a story of its own (indexer/stories/files.py)
+    story = [codes.setdefault(story_of.get(item.id, item.id), len(codes)) for item in nearby]
     story = place_stories(items, vectors, story + [-1] * len(changed),
                           distinctive_words(set(chain.from_iterable(vectors)), df, n), range(len(nearby), len(items)))
     key_of = list(codes)

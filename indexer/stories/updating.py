@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.schema import published_seconds
-from indexer.stories.files import stories_path, stories_problem, write_stories
+from indexer.stories.files import shared_stories, stories_path, stories_problem, write_stories
 from indexer.stories.copies import COPY_DAYS
 from indexer.stories.placement import NEIGHBOURS, WINDOW_DAYS, group_stories, place_changed, shared_word_limit
 from indexer.stories.vectors import WORDS, StoryInput, story_input, weighted_terms
@@ -55,7 +55,7 @@ def update_stories(ix, build: Path, touched: set[str] | None = None, story_of: d
         if touched is not None and previous.exists() and len(touched) <= REGROUP_SHARE * reader.doc_count():
             before = json.loads(previous.read_text(encoding="utf-8"))
             story_of = regroup_touched(searcher, before, touched)
-            write_stories(build, generation, story_of, same_as=previous if story_of == before else None)
+            write_stories(build, generation, story_of, same_as=previous if shared_stories(story_of) == before else None)
             return
         story_of = group_stories([story_input(json.loads(fields["payload"])) for fields in reader.all_stored_fields()])
     write_stories(build, generation, story_of)
@@ -71,7 +71,9 @@ def regroup_touched(searcher, previous: dict[str, str], touched: set[str]) -> di
     nearby_items = [stored_story_input(reader, d) for d in nearby_docnums(reader, changed, changed_items, df, n)]
     mates = (searcher.document_number(id=doc_id) for doc_id in story_mates(previous, nearby_items, touched))
     nearby_items += [stored_story_input(reader, d) for d in mates if d is not None]
-    survivors = {doc_id: key for doc_id, key in previous.items() if doc_id not in touched}
+    survivors = dict(previous)
+    for doc_id in touched:
+        survivors.pop(doc_id, None)
     return place_changed(survivors, changed_items, nearby_items, df, n)
 
 
