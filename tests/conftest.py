@@ -280,3 +280,14 @@ def grouping(index_dir) -> dict[str, str]:
     listed = read_stories(build, ix.latest_generation())
     with ix.searcher() as searcher:
         return {fields["id"]: listed.get(fields["id"], fields["id"]) for fields in searcher.all_stored_fields()}
+
+
+def both_ways(operation, module, share: str) -> list:
+    """``operation``'s answers with ``module.share`` (the share of the collection above which
+    it works over arrays as long as the collection) forced never dense, then always dense."""
+    answers = []
+    for forced in (0, 10**9):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(module, share, forced)
+            answers.append(operation())
+    return answers

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from indexer.build import reindex
 from webapp import snapshot as snapshot_module
 from webapp.snapshot import FacetField
-from tests.conftest import article_fields, ids, search, write_article
+from tests.conftest import article_fields, both_ways, ids, search, write_article
 
 
 def test_facet_counts_for_the_current_query(features):
@@ -96,10 +96,7 @@ def test_a_topic_facet_reads_the_same_pairs_row_by_row_and_in_one_pass(topics_pe
                        np.array([c for _, c in pairs], np.int32), len(topics_per_doc))
     chosen = sorted(data.draw(st.sets(st.integers(0, len(topics_per_doc) - 1))))
     expected = sorted((doc, code) for doc, code in pairs if doc in chosen)
-    for forced in (0, 10**9):  # row by row, one pass
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(snapshot_module, "DENSE_SELECTION_SHARE", forced)
-            docs, codes = facet.values_of(np.array(chosen, np.int64))
+    for docs, codes in both_ways(lambda: facet.values_of(np.array(chosen, np.int64)), snapshot_module, "DENSE_SELECTION_SHARE"):
         if docs is None:  # at most one topic per document: a code per chosen document, 6 for none
             docs, codes = np.array(chosen)[codes < 6], codes[codes < 6]
         assert sorted(zip(docs.tolist(), codes.tolist())) == expected

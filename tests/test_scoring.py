@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from indexer.build import reindex
 from indexer.layout import current_build
 from indexer.postings import SUFFIX
+from tests.conftest import both_ways
 from webapp import scoring
 from webapp.scoring import Unsupported, score_segments, sorted_intersection, sum_by_document
 from webapp.engine import SearchEngine
@@ -117,7 +118,7 @@ def test_sums_over_a_dense_array_and_by_sorting_are_the_same_bits(parts):
     for part_docs, part_weights in zip(docs, weights):
         for doc, weight in zip(part_docs.tolist(), part_weights.tolist()):
             expected[doc] = expected.get(doc, 0.0) + weight
-    for present, (sums,) in both_ways(lambda: sum_by_document(docs, [weights], size=200), "DENSE_UNION_SHARE"):
+    for present, (sums,) in both_ways(lambda: sum_by_document(docs, [weights], size=200), scoring, "DENSE_UNION_SHARE"):
         assert present.tolist() == sorted(expected)
         assert sums.tolist() == [expected[doc] for doc in sorted(expected)]  # exactly, not approximately
 
@@ -126,16 +127,7 @@ def test_sums_over_a_dense_array_and_by_sorting_are_the_same_bits(parts):
 @given(st.sets(st.integers(0, 199), max_size=80), st.sets(st.integers(0, 199), max_size=80))
 def test_intersections_over_a_dense_array_and_by_lookup_agree(first, second):
     a, b = np.array(sorted(first), np.int64), np.array(sorted(second), np.int64)
-    for common, in_a, in_b in both_ways(lambda: sorted_intersection(a, b, 200), "DENSE_INTERSECTION_SHARE"):
+    for common, in_a, in_b in both_ways(lambda: sorted_intersection(a, b, 200), scoring, "DENSE_INTERSECTION_SHARE"):
         assert common.tolist() == sorted(first & second)
         assert a[in_a].tolist() == common.tolist() and b[in_b].tolist() == common.tolist()
 
-
-def both_ways(operation, share: str) -> list:
-    """The operation's answer by sorted arrays and over arrays as long as the collection."""
-    answers = []
-    for forced in (0, 10**9):  # never dense, always dense
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(scoring, share, forced)
-            answers.append(operation())
-    return answers
