@@ -53,7 +53,7 @@ def story_members(snapshot, matches: Matches, keep: np.ndarray, factor: np.ndarr
     for docnum in shared:
         members = candidates[(stories[candidates] == snapshot.story[docnum]) & (docs[candidates] != docnum)]
         order = order_hits(sort, docs[members], matches.scores[keep[members]] * factor[members],
-                           snapshot.published[docs[members]], snapshot.quality[docs[members]],
+                           snapshot.published, snapshot.quality,
                            None if matches.tiers is None else matches.tiers[keep[members]])
         reports[docnum] = docs[members[order]]
     return reports

@@ -8,7 +8,6 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +128,7 @@ class SearchEngine:
     def _answer(self, request: SearchRequest) -> tuple[dict[str, Any] | None, str, bool]:
         """(answer or None when it came from the cache, its JSON text, whether it did)."""
         snapshot = self.snapshot()
-        key = (str(snapshot.build_dir), snapshot.generation, json.dumps(asdict(request), sort_keys=True, default=str))
+        key = (str(snapshot.build_dir), snapshot.generation, repr(request))  # a dataclass's repr: every field
         with self._lock:
             text = self._cache.get(key)
             if text is not None:

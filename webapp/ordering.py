@@ -24,14 +24,14 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
     whose bound is high. ``tiers``: per kept position, the matching strategy's tier, which
     orders before the score."""
     docs = matches.docs[keep]
-    published, quality, stories = snapshot.published[docs], snapshot.quality[docs], snapshot.story[docs]
+    stories = snapshot.story[docs] if request.collapse else None
     pending = matches.pending
     count = max(4 * need, 64)
     rounds = 0
     while True:
         text = matches.scores[keep]
         scores = text * factor
-        order = order_head(sort, docs, scores, published, quality, count, tiers)
+        order = order_head(sort, docs, scores, snapshot.published, snapshot.quality, count, tiers)
         leaders = collapse_stories(order, stories) if request.collapse else order
         if len(leaders) < need and len(order) < len(docs):
             count *= 4  # many reports of few stories: look deeper

@@ -61,26 +61,41 @@ def story_factor(reports: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Factors:
-    """Per matching article, what multiplies its text score in the formula above."""
+    """Per matching article, what multiplies its text score in the formula above. A factor
+    that is 1 for every article (no half-life, no collapsing) is None: a common word matches
+    most of the collection, and multiplying by ones is a pass over every match for nothing."""
 
     quality: np.ndarray
-    recency: np.ndarray
-    story: np.ndarray
+    recency: np.ndarray | None
+    story: np.ndarray | None
 
     @classmethod
     def of(cls, snapshot, docs: np.ndarray, quality_weight: float, quality_cap: int, half_life: float | None,
-           collapse: bool) -> Factors:
-        return cls(quality_factor(snapshot.quality[docs], quality_weight, quality_cap),
-                   recency_factor(snapshot.published[docs], snapshot.newest, half_life),
-                   story_factor(snapshot.story_reports(docs)) if collapse else np.ones(len(docs)))
+           reports: np.ndarray | None) -> Factors:
+        """``reports``: per document, its story's matching reports (None: not collapsing)."""
+        return cls(snapshot.quality_factors(quality_weight, quality_cap)[docs],
+                   recency_factor(snapshot.published[docs], snapshot.newest, half_life) if half_life else None,
+                   story_factor(reports) if reports is not None else None)
 
     @property
     def product(self) -> np.ndarray:
-        return self.quality * self.recency * self.story
+        return self.scores(1.0)
 
-    def scores(self, text: np.ndarray) -> np.ndarray:
-        """Final scores, multiplied in the formula's order (as ``explain`` shows them)."""
-        return text * self.quality * self.recency * self.story
+    def scores(self, text, at: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Final scores (of the positions ``at``), multiplied in the formula's order (as
+        ``explain`` shows them); a factor of ones left out changes no bit."""
+        result = text * self.quality[at]
+        for factor in (self.recency, self.story):
+            if factor is not None:
+                result = result * factor[at]
+        return result
+
+    def at(self, position: int) -> dict[str, float]:
+        """The factors of one article, as ``explain`` shows them."""
+        def value(factor):
+            return 1.0 if factor is None else float(factor[position])
+        return {"quality_factor": value(self.quality), "recency_factor": value(self.recency),
+                "story_factor": value(self.story)}
 
 
 def display_sort(sort: str, matching: str) -> str:
@@ -92,29 +107,33 @@ def display_sort(sort: str, matching: str) -> str:
 def order_hits(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray, quality: np.ndarray,
                tiers: np.ndarray | None = None) -> np.ndarray:
     """Positions into ``docs`` in display order: by tier (the matching strategy's groups) when
-    given, then the sort's key; ties go to the better score, then the older docnum."""
-    primary = primary_key(sort, scores, published, quality)
+    given, then the sort's key; ties go to the better score, then the older docnum.
+    ``published`` and ``quality``: the collection's, by docnum."""
+    primary = primary_key(sort, docs, scores, published, quality)
     keys = [docs, -scores] if primary is scores else [docs, -scores, -primary]
     return np.lexsort(keys if tiers is None else [*keys, tiers])
 
 
-def primary_key(sort: str, scores: np.ndarray, published: np.ndarray, quality: np.ndarray) -> np.ndarray:
-    """What the order is by, larger first (ties are broken by score, then docnum)."""
+def primary_key(sort: str, docs: np.ndarray, scores: np.ndarray, published: np.ndarray,
+                quality: np.ndarray) -> np.ndarray:
+    """Per position of ``docs``, what the order is by, larger first (ties are broken by score,
+    then docnum). Dates and qualities are picked out only for the sorts that use them."""
     if sort == "date":
-        return np.nan_to_num(published, nan=-np.inf)
+        return np.nan_to_num(published[docs], nan=-np.inf)
     if sort == "quality":
-        return quality
+        return quality[docs]
     return scores
 
 
 def order_head(sort: str, docs, scores, published, quality, count: int, tiers: np.ndarray | None = None) -> np.ndarray:
     """The display order of the positions that can be among the first ``count`` (ties included,
     so the head is exactly the start of the full order); the rest is unsorted and left out.
-    Sorting every match to show ten would be most of a search's time."""
+    Sorting every match to show ten would be most of a search's time. ``published`` and
+    ``quality``: the collection's, by docnum."""
     if count >= len(docs):
         return order_hits(sort, docs, scores, published, quality, tiers)
-    head = head_positions(primary_key(sort, scores, published, quality), count, tiers)
-    return head[order_hits(sort, docs[head], scores[head], published[head], quality[head],
+    head = head_positions(primary_key(sort, docs, scores, published, quality), count, tiers)
+    return head[order_hits(sort, docs[head], scores[head], published, quality,
                            None if tiers is None else tiers[head])]
 
 

@@ -52,12 +52,12 @@ def page_json(snapshot, request, matches: Matches, keep: np.ndarray, page: np.nd
     matched when it may lack some, their stories' other reports and, if asked, how each score
     was made."""
     docs = matches.docs[keep]
-    scores = factors.scores(text)
+    scores = factors.scores(text[page], page)
     terms = highlight_terms(matches.query, snapshot)
     marker = snapshot.marker(terms) if terms else None
     hits = []
-    for position in page:
-        hit = hit_json(snapshot, int(docs[position]), float(scores[position]), terms, marker)
+    for n, position in enumerate(page):
+        hit = hit_json(snapshot, int(docs[position]), float(scores[n]), terms, marker)
         matched = matches.matched_words(int(keep[position]))
         if matched is not None:
             hit["matched_words"] = matched
@@ -65,9 +65,8 @@ def page_json(snapshot, request, matches: Matches, keep: np.ndarray, page: np.nd
             hit["story"] = story_json(snapshot, reports.get(int(docs[position]), NO_REPORTS))
         if request.explain:
             hit["explain"] = {"text": round(float(text[position]), 4),
-                              "quality_factor": round(float(factors.quality[position]), 4),
-                              "recency_factor": round(float(factors.recency[position]), 4),
-                              "story_factor": round(float(factors.story[position]), 4), "score": hit["score"]}
+                              **{name: round(value, 4) for name, value in factors.at(position).items()},
+                              "score": hit["score"]}
         hits.append(hit)
     return hits
 

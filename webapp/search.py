@@ -23,7 +23,7 @@ import numpy as np
 from webapp.collapse import story_members
 from webapp.facets import facet_counts
 from webapp.filters import Filters, combine, filter_masks
-from webapp.matching import match_query, suggestion_for
+from webapp.matching import Matches, match_query, suggestion_for
 from webapp.ordering import settle_top
 from webapp.ranking import Factors, display_sort
 from webapp.results import answer_json, page_json
@@ -57,7 +57,8 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
     docs = matches.docs[keep]
     tiers = matches.tiers[keep] if matches.tiers is not None else None
 
-    factors = Factors.of(snapshot, docs, quality_weight, quality_cap, request.half_life, request.collapse)
+    reports, stories = snapshot.story_tally(docs) if request.collapse else (None, len(docs))
+    factors = Factors.of(snapshot, docs, quality_weight, quality_cap, request.half_life, reports)
     factor = factors.product
 
     sort = display_sort(request.sort, matches.matching)
@@ -67,12 +68,20 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
 
     shown = docs[page].tolist()
     members = story_members(snapshot, matches, keep, factor, sort, shown) if request.collapse else {}
-    total = snapshot.story_count(docs) if request.collapse else len(docs)
-    every = matches.all_words()[keep]
-    total_all_words = snapshot.story_count(docs[every]) if request.collapse else int(every.sum())
+    all_words, total_all_words = with_every_word(snapshot, matches, keep, stories, request.collapse)
 
     facets = facet_counts(snapshot, matches.docs, masks, request.collapse, request.facet_size)
 
     hits = page_json(snapshot, request, matches, keep, page, text, factors, members)
-    suggestion = suggestion_for(snapshot, parsed, int(every.sum()), allowed, matches.scored_terms)
-    return answer_json(request, parsed, matches, sort, (total, total_all_words, len(docs)), suggestion, facets, hits)
+    suggestion = suggestion_for(snapshot, parsed, all_words, allowed, matches.scored_terms)
+    return answer_json(request, parsed, matches, sort, (stories, total_all_words, len(docs)), suggestion, facets, hits)
+
+
+def with_every_word(snapshot, matches: Matches, keep: np.ndarray, stories: int, collapse: bool) -> tuple[int, int]:
+    """How many allowed matches have every word, and how many results (stories when
+    collapsing) those are: all of them unless the matching strategy added some with fewer."""
+    if matches.held is None:
+        return len(keep), stories
+    every = matches.all_words()[keep]
+    articles = int(every.sum())
+    return articles, snapshot.story_count(matches.docs[keep[every]]) if collapse else articles

@@ -48,8 +48,11 @@ def start_request():
 def finish_request(response):
     from flask import current_app
 
+    # One pass over the few headers a view set, not one per header added.
+    present = {name.lower() for name, _ in response.headers}
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            response.headers.add(name, value)
     if current_app.config.get("SHOW_IMAGES"):
         # The operator chose to show article images: they load from the articles' hosts
         # (without a referrer); nothing else does.

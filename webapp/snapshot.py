@@ -27,7 +27,7 @@ from indexer.whoosh_internals.fused_analysis import fused
 from indexer.whoosh_internals.whole_columns import column_numbers, column_strings
 from webapp.outlets import outlet_labels
 from webapp.query import QueryParser
-from webapp.ranking import text_weighting
+from webapp.ranking import quality_factor, text_weighting
 from webapp.snippets import TOKENS_PATTERN, marker_for, surface_forms
 
 RETRY_POSTINGS_S = 0.5
@@ -224,6 +224,7 @@ class IndexSnapshot:
             self.live[base + deleted] = False
         self.doc_count = int(self.live.sum())
         self.quality = column_numbers(reader, "quality").astype(np.float64)  # unsigned: stored as itself
+        self._quality_factors: dict[tuple[float, int], np.ndarray] = {}
         self.unpublished = column_numbers(reader, "unpublished") > 0
         self.published = published_seconds(reader)
         known = self.published[~np.isnan(self.published) & self.live]
@@ -305,14 +306,26 @@ class IndexSnapshot:
         shared = docs[self.story_shared[docs]]
         return len(docs) - len(shared) + len(distinct_codes(self.story[shared], self.story_codes)[0])
 
-    def story_reports(self, docs: np.ndarray) -> np.ndarray:
-        """Per document of ``docs``, how many of ``docs`` report its story (itself included)."""
+    def story_tally(self, docs: np.ndarray) -> tuple[np.ndarray, int]:
+        """Per document of ``docs``, how many of ``docs`` report its story (itself included),
+        and how many stories ``docs`` are reports of: one pass for the story factor and the
+        total."""
         reports = np.ones(len(docs), np.int64)
         shared = np.flatnonzero(self.story_shared[docs])
+        stories = len(docs) - len(shared)
         if len(shared):
-            _, counts, inverse = distinct_codes(self.story[docs[shared]], self.story_codes, per_value=True)
+            found, counts, inverse = distinct_codes(self.story[docs[shared]], self.story_codes, per_value=True)
             reports[shared] = counts[inverse]
-        return reports
+            stories += len(found)
+        return reports, stories
+
+    def quality_factors(self, weight: float, cap: int) -> np.ndarray:
+        """Every document's quality factor (webapp/ranking.py), computed once per setting."""
+        key = (weight, cap)
+        found = self._quality_factors.get(key)
+        if found is None:
+            found = self._quality_factors[key] = quality_factor(self.quality, weight, cap)
+        return found
 
 
 def distinct_codes(values: np.ndarray, codes: int, per_value: bool = False) -> tuple[np.ndarray, ...]:
