@@ -131,3 +131,29 @@ def test_intersections_over_a_dense_array_and_by_lookup_agree(first, second):
         assert common.tolist() == sorted(first & second)
         assert a[in_a].tolist() == common.tolist() and b[in_b].tolist() == common.tolist()
 
+
+
+def test_an_and_scored_at_its_rarest_clause_gives_the_bits_of_scoring_every_clause(corpus_index):
+    """A query with a rare word and a common one looks the common one up at the rare one's
+    articles (LOOKUP_SHARE); forced always, then never, every multi-word query of the
+    relevance sets must match the same articles with the same score bits and bounds."""
+    from bench.relevance import load_known_items, load_natural_queries
+
+    snapshot = SearchEngine(corpus_index).snapshot()
+    texts = [item["query"] for item in load_known_items() + load_natural_queries() + load_natural_queries(held_out=True)]
+    texts = [text for text in texts if len(text.split()) > 1]
+    checked = 0
+    for text in texts:
+        for prefix in (False, True):
+            query = snapshot.parser.parse(text, prefix=prefix).build()
+            lookups, scans = [], []
+            for answers, forced in ((lookups, 0), (scans, 10**9)):
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setattr(scoring, "LOOKUP_SHARE", forced)
+                    docs, scores, pending = score_segments(snapshot, query)
+                answers.extend([docs, scores] + ([pending.base, *(upper for _, upper in pending.bonuses)] if pending else []))
+            assert len(lookups) == len(scans), text
+            for mine, theirs in zip(lookups, scans):
+                assert np.array_equal(mine, theirs), text
+            checked += len(lookups[0])
+    assert len(texts) > 100 and checked > 1_000

@@ -21,6 +21,7 @@ from indexer.layout import current_build
 from indexer.postings import SUFFIX, SegmentPostings
 from tests.conftest import article_fields, write_article
 from webapp.query import stopword_query
+from webapp import scoring
 from webapp.scoring import Unsupported, phrases_stand, score_segments
 from webapp.engine import SearchEngine
 from webapp.matching import safe_score_all
@@ -323,8 +324,11 @@ def test_new_segments_and_deletions_after_incremental_reindexes(seeds, index_dir
     assert len(snapshot.segments()) >= 2  # the update went to a segment of its own
     assert all(postings is not None for _, _, postings, _ in snapshot.segments())
     assert len(list(build.glob(f"*{SUFFIX}"))) == len(snapshot.segments())
-    for text in ("open beta weekend", "servers slammed", "weekend -extended", "alpha"):
-        assert_same_as_whoosh(snapshot, text)
+    for share in (0, scoring.LOOKUP_SHARE):  # 0: every And looks its words up at its rarest's articles
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(scoring, "LOOKUP_SHARE", share)
+            for text in ("open beta weekend", "servers slammed", "weekend -extended", "alpha", "weekend new"):
+                assert_same_as_whoosh(snapshot, text)
     ids = {hit["id"] for hit in engine.search(SearchRequest(q="open beta", per_page=100, collapse=False))["hits"]}
     assert "a4" not in ids and "a3" not in ids and "new" in ids and len(ids) == 29
 

@@ -49,11 +49,13 @@ def count_values(snapshot, name: str, selection: Selection) -> np.ndarray:
     return counts[:-1]
 
 
-def facet_counts(snapshot, matched: np.ndarray, masks: dict, collapse: bool, size: int) -> dict[str, dict[str, int]]:
-    """Top ``size`` values per facet as {label: count}, largest first (years newest first)."""
+def facet_counts(snapshot, matched: np.ndarray, allowed: np.ndarray, masks: dict, collapse: bool,
+                 size: int) -> dict[str, dict[str, int]]:
+    """Top ``size`` values per facet as {label: count}, largest first (years newest first).
+    ``matched``: every match; ``allowed``: those every filter allows, which the facets
+    without a filter of their own share."""
     result = {}
-    # The matches are picked out of the masks once; facets without a filter of their own share them.
-    filtered = Selection.of(snapshot, matched[combine(masks)[matched]], collapse)
+    filtered = Selection.of(snapshot, allowed, collapse)
     for name in FACET_NAMES:
         selection = Selection.of(snapshot, matched[combine(masks, leave_out=name)[matched]], collapse) if name in masks else filtered
         counts = count_values(snapshot, name, selection)

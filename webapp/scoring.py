@@ -70,6 +70,10 @@ NOTHING = Scored(np.zeros(0, np.int64), np.zeros(0))
 # than sorting or binary-searching that many documents (BENCHMARKS.md, 2026-12-05).
 DENSE_UNION_SHARE = 7  # postings in the union, times this, reach the collection's size
 DENSE_INTERSECTION_SHARE = 10  # the shorter side, times this, reaches it
+# An And whose rarest clause, times this, has fewer postings than its other clauses together
+# scores those only at the rarest clause's documents: looking a few documents up costs less
+# than scoring and merging every posting of a common word (BENCHMARKS.md, 2026-12-06).
+LOOKUP_SHARE = 8
 
 
 class SegmentScorer:
@@ -99,7 +103,8 @@ class SegmentScorer:
         elif type(query) is Or and query.minmatch in (0, 1, None) and query.scale is None:
             result = self.cached_union(query)
         elif type(query) is And:
-            result = self.intersection([self.evaluate(q, top=False) for q in query.subqueries])
+            result = self.rarest_first(query.subqueries) or self.intersection(
+                [self.evaluate(q, top=False) for q in query.subqueries])
         elif type(query) is Not:
             result = self.inverse(query)
         else:
@@ -191,6 +196,77 @@ class SegmentScorer:
             docs, mine, theirs = sorted_intersection(docs, part.docs, self.size)
             score = score[mine] + part.score[theirs]
         return Scored(docs, score)
+
+    def rarest_first(self, clauses: list[Query]) -> Scored | None:
+        """The intersection of ``clauses`` when one of them is much rarer than the others:
+        that one is evaluated, the others only looked up at its documents. The same sums in
+        the same order as ``intersection``. None when the clauses are alike or of a shape
+        that cannot be looked up."""
+        reach = [self.reach(clause) for clause in clauses]
+        if None in reach:
+            return None
+        rarest = min(range(len(clauses)), key=reach.__getitem__)
+        if reach[rarest] * LOOKUP_SHARE >= sum(reach) - reach[rarest]:
+            return None
+        first = self.evaluate(clauses[rarest], top=False)
+        if first.bonuses:
+            return None
+        docs, scores = first.docs, {rarest: first.score}
+        for n in sorted(range(len(clauses)), key=reach.__getitem__):
+            if n == rarest:
+                continue
+            found, score = self.scores_at(clauses[n], docs)
+            docs = docs[found]
+            scores = {k: v[found] for k, v in scores.items()}
+            scores[n] = score[found]
+        total = scores[0]
+        for n in range(1, len(clauses)):
+            total = total + scores[n]
+        return Scored(docs, total)
+
+    def reach(self, query: Query) -> int | None:
+        """Postings of the query's terms (None: a shape ``scores_at`` does not look up)."""
+        if type(query) is Term:
+            if query.fieldname not in self.postings.rows:
+                return None
+            return self.postings.doc_frequency(query.fieldname, self.searcher.schema[query.fieldname].to_bytes(query.text))
+        if type(query) is Or and query.minmatch in (0, 1, None) and query.scale is None:
+            parts = [self.reach(part) for part in query.subqueries]
+            return None if None in parts else sum(parts)
+        return None
+
+    def scores_at(self, query: Query, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per document of ``docs`` (sorted), whether the query (a term or a union of them)
+        matches it, and its score there (0 where not): the values ``evaluate`` gives."""
+        if type(query) is Term:
+            found, score = self.term_scores_at(query, docs)
+        else:
+            found, score = np.zeros(len(docs), bool), np.zeros(len(docs))
+            for part in query.subqueries:  # summed from 0 in the query's order, as union() does
+                part_found, part_score = self.scores_at(part, docs)
+                found |= part_found
+                score = score + part_score
+        if query.boost != 1.0:
+            score = score * query.boost
+        return found, score
+
+    def term_scores_at(self, query: Term, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The term's unboosted scores at ``docs``: from its scores when the request has them
+        or when ``docs`` are many beside its postings, else from its postings at ``docs``."""
+        name = query.fieldname
+        text = self.searcher.schema[name].to_bytes(query.text)
+        known = self.scored_terms.get((name, text))
+        if known is None and len(docs) * LOOKUP_SHARE >= self.postings.doc_frequency(name, text):
+            known = self.term_scores(query)
+        score = np.zeros(len(docs))
+        if known is not None:
+            found, at = sorted_lookup(known[0], docs)
+            score[found] = known[1][at[found]]
+            return found, score
+        term_docs, freqs = self.postings.term(name, text)
+        found, at = sorted_lookup(term_docs, docs)
+        score[found] = self.bm25(name, text, docs[found], freqs[at[found]])
+        return found, score
 
     def inverse(self, query: Not) -> Scored:
         """Whoosh matches NOT x as every document without x, each scoring a constant 1."""

@@ -70,7 +70,7 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
     members = story_members(snapshot, matches, keep, factor, sort, shown) if request.collapse else {}
     all_words, total_all_words = with_every_word(snapshot, matches, keep, stories, request.collapse)
 
-    facets = facet_counts(snapshot, matches.docs, masks, request.collapse, request.facet_size)
+    facets = facet_counts(snapshot, matches.docs, docs, masks, request.collapse, request.facet_size)
 
     hits = page_json(snapshot, request, matches, keep, page, text, factors, members)
     suggestion = suggestion_for(snapshot, parsed, all_words, allowed, matches.scored_terms)
