@@ -258,14 +258,14 @@ class SegmentScorer:
         known = self.scored_terms.get((name, text))
         if known is None and len(docs) * LOOKUP_SHARE >= self.postings.doc_frequency(name, text):
             known = self.term_scores(query)
-        score = np.zeros(len(docs))
+        found, score = np.zeros(len(docs), bool), np.zeros(len(docs))
         if known is not None:
-            found, at = sorted_lookup(known[0], docs)
-            score[found] = known[1][at[found]]
+            _, mine, theirs = sorted_intersection(docs, known[0], self.size)
+            found[mine], score[mine] = True, known[1][theirs]
             return found, score
         term_docs, freqs = self.postings.term(name, text)
-        found, at = sorted_lookup(term_docs, docs)
-        score[found] = self.bm25(name, text, docs[found], freqs[at[found]])
+        _, mine, theirs = sorted_intersection(docs, term_docs, self.size)
+        found[mine], score[mine] = True, self.bm25(name, text, docs[mine], freqs[theirs])
         return found, score
 
     def inverse(self, query: Not) -> Scored:
@@ -300,18 +300,12 @@ class SegmentScorer:
         """Per document of ``within`` (sorted), the phrase's words' summed scores (unboosted)
         where all its words are in the field, else 0: what Whoosh gives, times the boost, if
         they also stand close enough (its span matcher scores the intersection of its terms)."""
-        docs, total = None, None
+        present, total = None, None
         for word in phrase.words:
-            word_docs, word_scores = self.term_scores(Term(phrase.fieldname, word))
-            if docs is None:
-                docs, total = word_docs, word_scores
-                continue
-            docs, mine, theirs = sorted_intersection(docs, word_docs, self.size)
-            total = total[mine] + word_scores[theirs]
-        upper = np.zeros(len(within))
-        _, inside, at = sorted_intersection(within, docs, self.size)
-        upper[inside] = total[at]
-        return upper
+            found, score = self.term_scores_at(Term(phrase.fieldname, word), within)
+            present = found if present is None else present & found
+            total = score if total is None else total + score
+        return np.where(present, total, 0.0)
 
 
 def sum_by_document(docs: list[np.ndarray], weights: list[list[np.ndarray]], size: int
