@@ -100,3 +100,24 @@ def test_a_topic_facet_reads_the_same_pairs_row_by_row_and_in_one_pass(topics_pe
         if docs is None:  # at most one topic per document: a code per chosen document, 6 for none
             docs, codes = np.array(chosen)[codes < 6], codes[codes < 6]
         assert sorted(zip(docs.tolist(), codes.tolist())) == expected
+    counted = np.bincount([code for _, code in expected], minlength=7)[:6]
+    for counts in both_ways(lambda: facet.count(np.array(chosen, np.int64)), snapshot_module, "DENSE_SELECTION_SHARE"):
+        assert counts[:6].tolist() == counted.tolist()  # the last slot stands for none: not a value
+
+
+@pytest.mark.parametrize("collapse", ["story", "none"])
+def test_facet_counts_are_the_same_counted_from_the_matches_or_from_the_rest(corpus_client, collapse):
+    """A common word's facets count the documents it does not match and take them from the
+    collection's counts (webapp/facets.py COMPLEMENT_SHARE): forced always, then never, every
+    count beside every value must be the same, with and without filters."""
+    from webapp import facets
+
+    for params in ({"q": ""}, {"q": "diablo"}, {"q": "the"}, {"q": "diablo", "topic": "Gaming"},
+                   {"q": "", "from": "2023-01-01"}, {"q": "beta", "type": "video"}, {"q": "power apps"}):
+        answers = []
+        for forced in (0.0, 2.0):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(facets, "COMPLEMENT_SHARE", forced)
+                answers.append(search(corpus_client, collapse=collapse, facet_size=100, **params))
+        assert answers[0]["facets"] == answers[1]["facets"], params
+        assert answers[0]["total"] == answers[1]["total"]

@@ -7,7 +7,7 @@ so the count beside a value equals the total the reader gets by choosing it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,6 +15,10 @@ from webapp.filters import combine
 from webapp.snapshot import distinct_codes
 
 FACET_NAMES = ("topic", "provider", "type", "year")
+# Above this share of the countable documents, the facets count the documents not selected
+# and take them from the collection's counts: finding them is a pass over the collection,
+# which pays once the selection is most of it (BENCHMARKS.md, 2026-12-06).
+COMPLEMENT_SHARE = 0.75
 
 
 @dataclass
@@ -24,28 +28,55 @@ class Selection:
 
     docs: np.ndarray
     shared: np.ndarray | None  # per document, whether its story has other reports; None: not collapsing
+    _counted: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, snapshot, docs: np.ndarray, collapse: bool) -> Selection:
         return cls(docs, snapshot.story_shared[docs] if collapse else None)
 
+    def counted(self, snapshot) -> Counted:
+        """The documents that count each value once: all of them, or, collapsing, those
+        whose story has no other report."""
+        if "counted" not in self._counted:
+            lone = self.shared is not None
+            self._counted["counted"] = Counted(snapshot, self.docs[~self.shared] if lone else self.docs, lone)
+        return self._counted["counted"]
+
+
+class Counted:
+    """Documents whose facet values are counted from the shorter side: a common word's
+    matches are most of the collection, and counting the documents it does not match, to
+    take from the collection's own counts, reads far fewer of them."""
+
+    def __init__(self, snapshot, docs: np.ndarray, lone: bool):
+        self.universe = snapshot.countable(lone)  # every document ``docs`` can hold
+        self.lone = lone
+        self.docs, self.rest = docs, None
+        if len(docs) > COMPLEMENT_SHARE * self.universe.count:
+            outside = self.universe.mask.copy()
+            outside[docs] = False
+            self.rest = np.flatnonzero(outside)
+
+    def count(self, snapshot, name: str) -> np.ndarray:
+        facet = snapshot.facets[name]
+        if self.rest is None:
+            return facet.count(self.docs)
+        return snapshot.facet_totals(name, self.lone) - facet.count(self.rest)
+
 
 def count_values(snapshot, name: str, selection: Selection) -> np.ndarray:
     """Per value code of the facet, how many of the selected documents (or, collapsing,
     their stories) have it."""
-    facet = snapshot.facets[name]
-    entries, codes = facet.values_of(selection.docs)
-    width = len(facet.labels) + 1  # the last code: no value
-    if selection.shared is None:
-        return np.bincount(codes, minlength=width)[:-1]
+    counts = selection.counted(snapshot).count(snapshot, name)
     # Only stories with several reports can count a value twice; most have one.
-    shared = selection.shared if entries is None else snapshot.story_shared[entries]
-    counts = np.bincount(codes[~shared], minlength=width)
-    if shared.any():
-        reports = (selection.docs if entries is None else entries)[shared]
-        pairs = snapshot.story[reports] * width + codes[shared]
+    if selection.shared is not None and selection.shared.any():
+        facet = snapshot.facets[name]
+        width = len(facet.labels) + 1
+        reports = selection.docs[selection.shared]
+        entries, codes = facet.values_of(reports)
+        pairs = snapshot.story[reports if entries is None else entries] * width + codes
         distinct, _ = distinct_codes(pairs, snapshot.story_codes * width)
-        counts += np.bincount(distinct % width, minlength=width)
+        counts = counts + np.bincount(distinct % width, minlength=width)
     return counts[:-1]
 
 

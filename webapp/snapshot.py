@@ -60,6 +60,14 @@ class FacetField:
         if not len(per_doc) or per_doc.max() <= 1:
             self.doc_code = np.full(self.size, len(self.labels), dtype=np.int32)
             self.doc_code[self.pair_docs] = self.pair_codes
+        # Counting a large selection: each document's first value from a plain array, the
+        # few values after the first (most articles have one topic) as pairs.
+        self.first_code = np.full(self.size, len(self.labels), dtype=np.int32)
+        firsts = self.doc_indptr[:-1][per_doc > 0]
+        self.first_code[self.entry_docs[firsts]] = self.doc_codes[firsts]
+        later = np.ones(len(self.entry_docs), bool)
+        later[firsts] = False
+        self.later_docs, self.later_codes = self.entry_docs[later], self.doc_codes[later]
         # Display order among equal counts: by label, ignoring case (stable, as sorted() was).
         self.label_rank = np.empty(len(self.labels), dtype=np.int64)
         self.label_rank[np.argsort([label.lower() for label in self.labels], kind="stable")] = np.arange(len(self.labels))
@@ -78,6 +86,20 @@ class FacetField:
         starts = self.doc_indptr[docs]
         counts = self.doc_indptr[docs + 1] - starts
         return np.repeat(docs, counts), self.doc_codes[slices(starts, counts)]
+
+    def count(self, docs: np.ndarray) -> np.ndarray:
+        """Per value code, how many of ``docs`` have it, then a slot for none (callers drop it)."""
+        width = len(self.labels) + 1
+        if self.doc_code is not None:
+            return np.bincount(self.doc_code[docs], minlength=width)
+        if len(docs) * DENSE_SELECTION_SHARE < self.size:
+            return np.bincount(self.values_of(docs)[1], minlength=width)
+        counts = np.bincount(self.first_code[docs], minlength=width)
+        if len(self.later_docs):
+            chosen = np.zeros(self.size, bool)
+            chosen[docs] = True
+            counts += np.bincount(self.later_codes[chosen[self.later_docs]], minlength=width)
+        return counts
 
     def label_of(self, docnum: int) -> str | None:
         """The value of a one-value-per-document facet (type, provider, year) for ``docnum``."""
@@ -206,6 +228,12 @@ def letter_counts(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
             np.minimum(lengths, 255).astype(np.uint8))
 
 
+@dataclass
+class Countable:
+    mask: np.ndarray  # per document
+    count: int
+
+
 class IndexSnapshot:
     @classmethod
     def open(cls, ix, build_dir: Path) -> IndexSnapshot:
@@ -225,6 +253,8 @@ class IndexSnapshot:
         self.doc_count = int(self.live.sum())
         self.quality = column_numbers(reader, "quality").astype(np.float64)  # unsigned: stored as itself
         self._quality_factors: dict[tuple[float, int], np.ndarray] = {}
+        self._countable: dict[bool, Countable] = {}
+        self._facet_totals: dict[tuple[str, bool], np.ndarray] = {}
         self.unpublished = column_numbers(reader, "unpublished") > 0
         self.published = published_seconds(reader)
         known = self.published[~np.isnan(self.published) & self.live]
@@ -305,6 +335,22 @@ class IndexSnapshot:
         report, so only the documents of shared stories are told apart."""
         shared = docs[self.story_shared[docs]]
         return len(docs) - len(shared) + len(distinct_codes(self.story[shared], self.story_codes)[0])
+
+    def countable(self, lone: bool) -> Countable:
+        """The documents a facet can count: the live ones, or (``lone``) the live ones
+        whose story has no other report."""
+        found = self._countable.get(lone)
+        if found is None:
+            mask = self.live & ~self.story_shared if lone else self.live
+            found = self._countable[lone] = Countable(mask, int(mask.sum()))
+        return found
+
+    def facet_totals(self, name: str, lone: bool) -> np.ndarray:
+        """A facet's counts over every document ``countable(lone)`` holds."""
+        key = (name, lone)
+        if key not in self._facet_totals:
+            self._facet_totals[key] = self.facets[name].count(np.flatnonzero(self.countable(lone).mask))
+        return self._facet_totals[key]
 
     def story_tally(self, docs: np.ndarray) -> tuple[np.ndarray, int]:
         """Per document of ``docs``, how many of ``docs`` report its story (itself included),
