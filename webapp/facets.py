@@ -28,7 +28,7 @@ class Selection:
 
     docs: np.ndarray
     shared: np.ndarray | None  # per document, whether its story has other reports; None: not collapsing
-    _counted: dict = field(default_factory=dict)
+    _counted: Counted | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, snapshot, docs: np.ndarray, collapse: bool) -> Selection:
@@ -37,10 +37,10 @@ class Selection:
     def counted(self, snapshot) -> Counted:
         """The documents that count each value once: all of them, or, collapsing, those
         whose story has no other report."""
-        if "counted" not in self._counted:
+        if self._counted is None:
             lone = self.shared is not None
-            self._counted["counted"] = Counted(snapshot, self.docs[~self.shared] if lone else self.docs, lone)
-        return self._counted["counted"]
+            self._counted = Counted(snapshot, self.docs[~self.shared] if lone else self.docs, lone)
+        return self._counted
 
 
 class Counted:

@@ -208,9 +208,7 @@ class SegmentScorer:
         rarest = min(range(len(clauses)), key=reach.__getitem__)
         if reach[rarest] * LOOKUP_SHARE >= sum(reach) - reach[rarest]:
             return None
-        first = self.evaluate(clauses[rarest], top=False)
-        if first.bonuses:
-            return None
+        first = self.evaluate(clauses[rarest], top=False)  # a term or a union: no bonuses
         docs, scores = first.docs, {rarest: first.score}
         for n in sorted(range(len(clauses)), key=reach.__getitem__):
             if n == rarest:

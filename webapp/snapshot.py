@@ -62,12 +62,14 @@ class FacetField:
             self.doc_code[self.pair_docs] = self.pair_codes
         # Counting a large selection: each document's first value from a plain array, the
         # few values after the first (most articles have one topic) as pairs.
-        self.first_code = np.full(self.size, len(self.labels), dtype=np.int32)
-        firsts = self.doc_indptr[:-1][per_doc > 0]
-        self.first_code[self.entry_docs[firsts]] = self.doc_codes[firsts]
-        later = np.ones(len(self.entry_docs), bool)
-        later[firsts] = False
-        self.later_docs, self.later_codes = self.entry_docs[later], self.doc_codes[later]
+        self.first_code, self.later_docs, self.later_codes = self.doc_code, None, None
+        if self.doc_code is None:
+            self.first_code = np.full(self.size, len(self.labels), dtype=np.int32)
+            firsts = self.doc_indptr[:-1][per_doc > 0]
+            self.first_code[self.entry_docs[firsts]] = self.doc_codes[firsts]
+            later = np.ones(len(self.entry_docs), bool)
+            later[firsts] = False
+            self.later_docs, self.later_codes = self.entry_docs[later], self.doc_codes[later]
         # Display order among equal counts: by label, ignoring case (stable, as sorted() was).
         self.label_rank = np.empty(len(self.labels), dtype=np.int64)
         self.label_rank[np.argsort([label.lower() for label in self.labels], kind="stable")] = np.arange(len(self.labels))
@@ -95,7 +97,7 @@ class FacetField:
         if len(docs) * DENSE_SELECTION_SHARE < self.size:
             return np.bincount(self.values_of(docs)[1], minlength=width)
         counts = np.bincount(self.first_code[docs], minlength=width)
-        if len(self.later_docs):
+        if len(self.later_docs):  # documents with several values
             chosen = np.zeros(self.size, bool)
             chosen[docs] = True
             counts += np.bincount(self.later_codes[chosen[self.later_docs]], minlength=width)
