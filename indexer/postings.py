@@ -400,7 +400,8 @@ class MergedPostings:
             return (docs + offset if offset else docs), freqs
         if not found:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        return (np.concatenate([docs.astype(np.int64) + offset for docs, _, offset in found]),
+        # int32 like a segment's own: half the bytes to copy for a common word
+        return (np.concatenate([docs + np.int32(offset) for docs, _, offset in found]),
                 np.concatenate([freqs for _, freqs, _ in found]))
 
     def doc_frequency(self, name: str, text: bytes) -> int:
