@@ -56,7 +56,10 @@ def recency_factor(published: np.ndarray, newest: float, half_life_days: float |
 def story_factor(reports: np.ndarray) -> np.ndarray:
     """Per matching article, 1 + s * ln(matching reports of its story): 1 for a lone report,
     1.07 for two, 1.24 for eleven."""
-    return 1.0 + STORY_WEIGHT * np.log(reports)
+    factor = np.ones(len(reports))
+    several = np.flatnonzero(reports > 1)  # most stories have one report: ln 1 = 0, no logarithm needed
+    factor[several] = 1.0 + STORY_WEIGHT * np.log(reports[several])
+    return factor
 
 
 @dataclass

@@ -71,9 +71,11 @@ NOTHING = Scored(np.zeros(0, np.int64), np.zeros(0))
 DENSE_UNION_SHARE = 7  # postings in the union, times this, reach the collection's size
 DENSE_INTERSECTION_SHARE = 10  # the shorter side, times this, reaches it
 # An And whose rarest clause, times this, has fewer postings than its other clauses together
-# scores those only at the rarest clause's documents: looking a few documents up costs less
-# than scoring and merging every posting of a common word (BENCHMARKS.md, 2026-12-06).
-LOOKUP_SHARE = 8
+# scores those only at the rarest clause's documents, and a term with more postings than this
+# times those documents is looked up there rather than scored whole: looking a few documents
+# up costs less than scoring and merging every posting of a common word (BENCHMARKS.md,
+# 2026-12-06).
+LOOKUP_SHARE = 2
 
 
 class SegmentScorer:
