@@ -11,10 +11,16 @@ from webapp.results import report_json
 
 
 def collapse_stories(order: np.ndarray, stories: np.ndarray) -> np.ndarray:
-    """Keep the first position of each story, in display order."""
+    """Keep the first position of each story, in display order (``stories``: per position)."""
+    return first_of_each_story(order, stories[order])
+
+
+def first_of_each_story(order: np.ndarray, order_stories: np.ndarray) -> np.ndarray:
+    """The positions of ``order`` that come first in their story (``order_stories``: the story
+    of each), in display order."""
     if len(order) == 0:
         return order
-    _, first = np.unique(stories[order], return_index=True)
+    _, first = np.unique(order_stories, return_index=True)
     return order[np.sort(first)]
 
 

@@ -38,8 +38,7 @@ class Selection:
         """The documents that count each value once: all of them, or, collapsing, those
         whose story has no other report."""
         if self._counted is None:
-            lone = self.shared is not None
-            self._counted = Counted(snapshot, self.docs[~self.shared] if lone else self.docs, lone)
+            self._counted = Counted(snapshot, self.docs, self.shared)
         return self._counted
 
 
@@ -48,14 +47,19 @@ class Counted:
     matches are most of the collection, and counting the documents it does not match, to
     take from the collection's own counts, reads far fewer of them."""
 
-    def __init__(self, snapshot, docs: np.ndarray, lone: bool):
-        self.universe = snapshot.countable(lone)  # every document ``docs`` can hold
-        self.lone = lone
-        self.docs, self.rest = docs, None
-        if len(docs) > COMPLEMENT_SHARE * self.universe.count:
+    def __init__(self, snapshot, docs: np.ndarray, shared: np.ndarray | None):
+        """``docs`` and, collapsing, which of them report a story with other reports (those
+        are counted by story, not here)."""
+        self.lone = shared is not None
+        self.universe = snapshot.countable(self.lone)  # every document that can be counted here
+        counted = len(docs) - (int(np.count_nonzero(shared)) if self.lone else 0)
+        self.docs, self.rest = None, None
+        if counted > COMPLEMENT_SHARE * self.universe.count:
             outside = self.universe.mask.copy()
-            outside[docs] = False
+            outside[docs] = False  # the reports of shared stories are not in the universe
             self.rest = np.flatnonzero(outside)
+        else:
+            self.docs = docs[~shared] if self.lone else docs
 
     def count(self, snapshot, name: str) -> np.ndarray:
         facet = snapshot.facets[name]

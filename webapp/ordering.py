@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from webapp.collapse import collapse_stories
+from webapp.collapse import first_of_each_story
 from webapp.matching import Matches
 from webapp.ranking import order_head
 
 
-def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
-               need: int, tiers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, docs: np.ndarray, factor: np.ndarray,
+               sort: str, need: int, tiers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Text scores, the head of the display order and its story leaders, exact for the first
     ``need`` leaders.
 
@@ -21,10 +21,8 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
     confirms the articles up to that leader; when bonuses are lost and more rounds are
     needed, each confirms the whole head and the next head is four times longer, so a query
     whose bonuses few articles earn costs a few rounds, not a confirmation of every article
-    whose bound is high. ``tiers``: per kept position, the matching strategy's tier, which
-    orders before the score."""
-    docs = matches.docs[keep]
-    stories = snapshot.story[docs] if request.collapse else None
+    whose bound is high. ``docs``: the allowed matches (``matches.docs[keep]``); ``tiers``:
+    per kept position, the matching strategy's tier, which orders before the score."""
     pending = matches.pending
     count = max(4 * need, 64)
     rounds = 0
@@ -32,7 +30,7 @@ def settle_top(snapshot, request, matches: Matches, keep: np.ndarray, factor: np
         text = matches.scores[keep]
         scores = text * factor
         order = order_head(sort, docs, scores, snapshot.published, snapshot.quality, count, tiers)
-        leaders = collapse_stories(order, stories) if request.collapse else order
+        leaders = first_of_each_story(order, snapshot.story[docs[order]]) if request.collapse else order
         if len(leaders) < need and len(order) < len(docs):
             count *= 4  # many reports of few stories: look deeper
             continue

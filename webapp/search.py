@@ -63,7 +63,7 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
 
     sort = display_sort(request.sort, matches.matching)
     offset = (request.page - 1) * request.per_page
-    text, _, leaders = settle_top(snapshot, request, matches, keep, factor, sort, offset + request.per_page, tiers)
+    text, _, leaders = settle_top(snapshot, request, matches, keep, docs, factor, sort, offset + request.per_page, tiers)
     page = leaders[offset : offset + request.per_page]
 
     shown = docs[page].tolist()
