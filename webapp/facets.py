@@ -29,6 +29,7 @@ class Selection:
     docs: np.ndarray
     shared: np.ndarray | None  # per document, whether its story has other reports; None: not collapsing
     _counted: Counted | None = field(default=None, init=False, repr=False)
+    _reports: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, snapshot, docs: np.ndarray, collapse: bool) -> Selection:
@@ -40,6 +41,12 @@ class Selection:
         if self._counted is None:
             self._counted = Counted(snapshot, self.docs, self.shared)
         return self._counted
+
+    def reports(self) -> np.ndarray:
+        """The selected documents whose story has other reports (collapsing only)."""
+        if self._reports is None:
+            self._reports = self.docs[self.shared]
+        return self._reports
 
 
 class Counted:
@@ -73,10 +80,10 @@ def count_values(snapshot, name: str, selection: Selection) -> np.ndarray:
     their stories) have it."""
     counts = selection.counted(snapshot).count(snapshot, name)
     # Only stories with several reports can count a value twice; most have one.
-    if selection.shared is not None and selection.shared.any():
+    if selection.shared is not None and len(selection.reports()):
         facet = snapshot.facets[name]
         width = len(facet.labels) + 1
-        reports = selection.docs[selection.shared]
+        reports = selection.reports()
         entries, codes = facet.values_of(reports)
         pairs = snapshot.story[reports if entries is None else entries] * width + codes
         distinct, _ = distinct_codes(pairs, snapshot.story_codes * width)
