@@ -78,3 +78,16 @@ def test_the_long_tail_collection_is_shaped_unlike_the_corpus(corpus_dir, tmp_pa
     assert len(set(queries)) == 60
     assert any(q.startswith(("how to", "what is")) for q in queries)
     assert queries == make_long_tail_queries(model, 60, 200)  # seeded: the same every run
+
+
+def test_the_ab_comparison_runs_each_checkout_in_its_own_process(corpus_dir, corpus_index, tmp_path):
+    """bench/ab.py on a small scale: two checkouts (here the project twice) answer the same
+    batches in turn, every measured query once per pass and checkout."""
+    from bench.ab import PROJECT_DIR, compare, write_queries
+
+    queries = write_queries(corpus_dir, 12, 6, tmp_path)
+    results = compare(str(corpus_index), [str(PROJECT_DIR), str(PROJECT_DIR) + "/"], str(queries), 6, 4, 2)
+    assert len(results) == 2
+    for figures in results.values():
+        assert 0 < figures["median_ms"] <= figures["p99_ms"]
+    assert sum(figures["batches_won"] for figures in results.values()) == 2 * 3  # 12 queries in batches of 4, twice
