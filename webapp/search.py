@@ -57,7 +57,8 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
     docs = matches.docs[keep]
     tiers = matches.tiers[keep] if matches.tiers is not None else None
 
-    reports, stories = snapshot.story_tally(docs) if request.collapse else (None, len(docs))
+    # the results: stories when collapsing, else articles
+    reports, total = snapshot.story_tally(docs) if request.collapse else (None, len(docs))
     factors = Factors.of(snapshot, docs, quality_weight, quality_cap, request.half_life, reports)
     factor = factors.product
 
@@ -68,20 +69,20 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
 
     shown = docs[page].tolist()
     members = story_members(snapshot, matches, keep, factor, sort, shown) if request.collapse else {}
-    all_words, total_all_words = with_every_word(snapshot, matches, keep, stories, request.collapse)
+    all_words, total_all_words = with_every_word(snapshot, matches, keep, total, request.collapse)
 
     facets = facet_counts(snapshot, matches.docs, docs, masks, request.collapse, request.facet_size)
 
     hits = page_json(snapshot, request, matches, keep, page, text, factors, members)
     suggestion = suggestion_for(snapshot, parsed, all_words, allowed, matches.scored_terms)
-    return answer_json(request, parsed, matches, sort, (stories, total_all_words, len(docs)), suggestion, facets, hits)
+    return answer_json(request, parsed, matches, sort, (total, total_all_words, len(docs)), suggestion, facets, hits)
 
 
-def with_every_word(snapshot, matches: Matches, keep: np.ndarray, stories: int, collapse: bool) -> tuple[int, int]:
+def with_every_word(snapshot, matches: Matches, keep: np.ndarray, total: int, collapse: bool) -> tuple[int, int]:
     """How many allowed matches have every word, and how many results (stories when
     collapsing) those are: all of them unless the matching strategy added some with fewer."""
     if matches.held is None:
-        return len(keep), stories
+        return len(keep), total
     every = matches.all_words()[keep]
     articles = int(every.sum())
     return articles, snapshot.story_count(matches.docs[keep[every]]) if collapse else articles
