@@ -8,7 +8,8 @@ the machine's phases as much as the code. Here each checkout answers in a proces
 started once and warmed up on the same queries; then they take turns on batches of the
 measured queries (the order alternating), so both meet the same phases. Reported per checkout:
 median, mean, p90 and p99 of the search time (``run_search``, as the page asks: prefix on),
-and how many batches it answered faster. The queries are the bench's (bench/synthetic.py,
+and how many batches it answered faster. With ``--http`` each checkout runs its real server
+(two workers) instead, timed by the bench's client from connecting to the answer's last byte. The queries are the bench's (bench/synthetic.py,
 shaped by the corpus), after others drawn the same way as warm-up.
 """
 
@@ -50,35 +51,79 @@ def serve(checkout: str, index: str, queries_file: str, warm: int) -> None:
         print(json.dumps([timed(text) for text in queries[start:end]]), flush=True)
 
 
-def compare(index: str, checkouts: list[str], queries_file: str, warm: int, batch: int, passes: int) -> dict:
-    total = len(json.loads(Path(queries_file).read_text(encoding="utf-8")))
-    workers = {
-        checkout: subprocess.Popen(
+class InProcess:
+    """A checkout's searches timed in a process of its own (``serve`` above)."""
+
+    def __init__(self, checkout: str, index: str, queries_file: str, warm: int):
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.ab", "--serve", checkout, "--index", index, "--queries-file", queries_file,
              "--warm", str(warm)],
             cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        for checkout in checkouts}
+        if self.process.stdout.readline().strip() != "ready":
+            self.close()
+            raise RuntimeError(f"the worker for {checkout} did not start")
+
+    def answer(self, start: int, end: int) -> list[float]:
+        self.process.stdin.write(f"{start} {end}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+class OverHttp:
+    """A checkout's real server (two workers) on loopback, timed by the bench's client."""
+
+    def __init__(self, checkout: str, index: str, queries_file: str, warm: int):
+        from bench.soak import free_port, wait_ready
+
+        self.queries = json.loads(Path(queries_file).read_text(encoding="utf-8"))
+        self.base = f"http://127.0.0.1:{free_port()}"
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "serve", "--index", index, "--port", self.base.rsplit(":", 1)[1],
+             "--workers", "2"],
+            cwd=checkout, env={**os.environ, "PYTHONPATH": checkout},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_ready(self.base)
+            self.answer(0, warm)
+        except Exception:
+            self.close()
+            raise
+
+    def answer(self, start: int, end: int) -> list[float]:
+        from bench.__main__ import ask
+
+        return [ask(self.base, text) for text in self.queries[start:end]]
+
+    def close(self) -> None:
+        self.server.terminate()
+        self.server.wait()
+
+
+def compare(index: str, checkouts: list[str], queries_file: str, warm: int, batch: int, passes: int,
+            http: bool = False) -> dict:
+    total = len(json.loads(Path(queries_file).read_text(encoding="utf-8")))
+    kind = OverHttp if http else InProcess
+    turns = {}
     try:
-        for worker in workers.values():
-            if worker.stdout.readline().strip() != "ready":
-                raise RuntimeError("a checkout's worker did not start")
+        for checkout in checkouts:
+            turns[checkout] = kind(checkout, index, queries_file, warm)
         times = {checkout: [] for checkout in checkouts}
         won = dict.fromkeys(checkouts, 0)
         for round_number in range(passes):
             for number, start in enumerate(range(warm, total, batch)):
                 spent = {}
-                turn = checkouts if (number + round_number) % 2 == 0 else checkouts[::-1]
-                for checkout in turn:
-                    workers[checkout].stdin.write(f"{start} {min(total, start + batch)}\n")
-                    workers[checkout].stdin.flush()
-                    answered = json.loads(workers[checkout].stdout.readline())
+                for checkout in checkouts if (number + round_number) % 2 == 0 else checkouts[::-1]:
+                    answered = turns[checkout].answer(start, min(total, start + batch))
                     times[checkout] += answered
                     spent[checkout] = sum(answered)
                 won[min(spent, key=spent.get)] += 1
     finally:
-        for worker in workers.values():
-            worker.stdin.close()
-            worker.wait()
+        for turn in turns.values():
+            turn.close()
     return {checkout: summary(times[checkout], won[checkout]) for checkout in checkouts}
 
 
@@ -111,6 +156,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=1200, help="queries answered before measuring")
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--http", action="store_true", help="time each checkout's real server over HTTP instead")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--queries-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -122,7 +168,7 @@ def main() -> None:
     checkouts = [str(Path(checkout).resolve()) for checkout in args.checkouts]
     folder = Path(os.environ.get("TMPDIR", "/tmp"))
     queries_file = write_queries(args.corpus, args.queries, args.warm, folder)
-    results = compare(args.index, checkouts, str(queries_file), args.warm, args.batch, args.passes)
+    results = compare(args.index, checkouts, str(queries_file), args.warm, args.batch, args.passes, args.http)
     for checkout, figures in results.items():
         print(checkout, " ".join(f"{name} {value}" for name, value in figures.items()))
 

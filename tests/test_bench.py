@@ -91,3 +91,14 @@ def test_the_ab_comparison_runs_each_checkout_in_its_own_process(corpus_dir, cor
     for figures in results.values():
         assert 0 < figures["median_ms"] <= figures["p99_ms"]
     assert sum(figures["batches_won"] for figures in results.values()) == 2 * 3  # 12 queries in batches of 4, twice
+
+
+@pytest.mark.server
+def test_the_ab_comparison_over_http_times_each_checkouts_own_server(corpus_dir, corpus_index, tmp_path):
+    from bench.ab import PROJECT_DIR, compare, write_queries
+
+    queries = write_queries(corpus_dir, 8, 4, tmp_path)
+    results = compare(str(corpus_index), [str(PROJECT_DIR), str(PROJECT_DIR) + "/"], str(queries), 4, 4, 1, http=True)
+    for figures in results.values():
+        assert 0 < figures["median_ms"] <= figures["p99_ms"]
+    assert sum(figures["batches_won"] for figures in results.values()) == 2
