@@ -41,16 +41,15 @@ def story_entries(snapshot, docs: np.ndarray, order: np.ndarray, limit: int) -> 
     return [{**report_json(snapshot, int(docs[p])), "more": int(m)} for p, m in zip(leaders, more)]
 
 
-def story_members(snapshot, matches: Matches, keep: np.ndarray, factor: np.ndarray, sort: str,
+def story_members(snapshot, matches: Matches, keep: np.ndarray, docs: np.ndarray, factor: np.ndarray, sort: str,
                   shown: list[int]) -> dict[int, np.ndarray]:
     """Per hit shown (docnum) whose story has other matching reports: those reports (docnums),
-    in display order (confirmed). ``keep``: the positions of every allowed match, ``factor``
-    their ranking factors. The page's stories are picked out of the matches in one pass, not
+    in display order (confirmed). ``keep``: the positions of every allowed match, ``docs``
+    their docnums, ``factor`` their ranking factors. The page's stories are picked out of the matches in one pass, not
     one pass per hit (a common word matches half the collection)."""
     shared = [docnum for docnum in shown if snapshot.story_shared[docnum]]
     if not shared:
         return {}  # most stories have one report: nothing to look for
-    docs = matches.docs[keep]
     stories = snapshot.story[docs]
     candidates = np.flatnonzero(np.isin(stories, snapshot.story[shared], kind="table"))  # one pass, not one per story
     if matches.pending is not None:

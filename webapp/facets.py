@@ -7,7 +7,7 @@ so the count beside a value equals the total the reader gets by choosing it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,30 +23,17 @@ COMPLEMENT_SHARE = 0.75
 
 @dataclass
 class Selection:
-    """Documents whose values a facet counts, with what collapsing asks of them once for
-    every facet that counts the same documents."""
+    """Documents whose values a facet counts, with what collapsing asks of them, worked out
+    once for every facet that counts the same documents."""
 
     docs: np.ndarray
-    shared: np.ndarray | None  # per document, whether its story has other reports; None: not collapsing
-    _counted: Counted | None = field(default=None, init=False, repr=False)
-    _reports: np.ndarray | None = field(default=None, init=False, repr=False)
+    reports: np.ndarray | None  # those whose story has other reports (counted by story); None: not collapsing
+    counted: Counted  # the others, each counting its values once
 
     @classmethod
     def of(cls, snapshot, docs: np.ndarray, collapse: bool) -> Selection:
-        return cls(docs, snapshot.story_shared[docs] if collapse else None)
-
-    def counted(self, snapshot) -> Counted:
-        """The documents that count each value once: all of them, or, collapsing, those
-        whose story has no other report."""
-        if self._counted is None:
-            self._counted = Counted(snapshot, self.docs, self.shared)
-        return self._counted
-
-    def reports(self) -> np.ndarray:
-        """The selected documents whose story has other reports (collapsing only)."""
-        if self._reports is None:
-            self._reports = self.docs[self.shared]
-        return self._reports
+        shared = snapshot.story_shared[docs] if collapse else None
+        return cls(docs, docs[shared] if collapse else None, Counted(snapshot, docs, shared))
 
 
 class Counted:
@@ -57,33 +44,34 @@ class Counted:
     def __init__(self, snapshot, docs: np.ndarray, shared: np.ndarray | None):
         """``docs`` and, collapsing, which of them report a story with other reports (those
         are counted by story, not here)."""
+        self.snapshot = snapshot
         self.lone = shared is not None
-        self.universe = snapshot.countable(self.lone)  # every document that can be counted here
+        universe = snapshot.countable(self.lone)  # every document that can be counted here
         counted = len(docs) - (int(np.count_nonzero(shared)) if self.lone else 0)
         self.docs, self.rest = None, None
-        if counted > COMPLEMENT_SHARE * self.universe.count:
-            outside = self.universe.mask.copy()
+        if counted > COMPLEMENT_SHARE * universe.count:
+            outside = universe.mask.copy()
             outside[docs] = False  # the reports of shared stories are not in the universe
             self.rest = np.flatnonzero(outside)
         else:
             self.docs = docs[~shared] if self.lone else docs
 
-    def count(self, snapshot, name: str) -> np.ndarray:
-        facet = snapshot.facets[name]
+    def count(self, name: str) -> np.ndarray:
+        facet = self.snapshot.facets[name]
         if self.rest is None:
             return facet.count(self.docs)
-        return snapshot.facet_totals(name, self.lone) - facet.count(self.rest)
+        return self.snapshot.facet_totals(name, self.lone) - facet.count(self.rest)
 
 
 def count_values(snapshot, name: str, selection: Selection) -> np.ndarray:
     """Per value code of the facet, how many of the selected documents (or, collapsing,
     their stories) have it."""
-    counts = selection.counted(snapshot).count(snapshot, name)
+    counts = selection.counted.count(name)
     # Only stories with several reports can count a value twice; most have one.
-    if selection.shared is not None and len(selection.reports()):
+    reports = selection.reports
+    if reports is not None and len(reports):
         facet = snapshot.facets[name]
         width = len(facet.labels) + 1
-        reports = selection.reports()
         entries, codes = facet.values_of(reports)
         pairs = snapshot.story[reports if entries is None else entries] * width + codes
         distinct, _ = distinct_codes(pairs, snapshot.story_codes * width)

@@ -82,16 +82,19 @@ class Factors:
 
     @property
     def product(self) -> np.ndarray:
-        return self.scores(1.0)
+        return self.times_rest(self.quality, slice(None))
 
-    def scores(self, text, at: np.ndarray | slice = slice(None)) -> np.ndarray:
+    def scores(self, text: np.ndarray, at: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Final scores (of the positions ``at``), multiplied in the formula's order (as
         ``explain`` shows them); a factor of ones left out changes no bit."""
-        result = text * self.quality[at]
+        return self.times_rest(text * self.quality[at], at)
+
+    def times_rest(self, values: np.ndarray, at: np.ndarray | slice) -> np.ndarray:
+        """``values`` times the recency and story factors of the positions ``at``, those not left out."""
         for factor in (self.recency, self.story):
             if factor is not None:
-                result = result * factor[at]
-        return result
+                values = values * factor[at]
+        return values
 
     def at(self, position: int) -> dict[str, float]:
         """The factors of one article, as ``explain`` shows them."""

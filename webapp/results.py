@@ -51,18 +51,18 @@ def page_json(snapshot, request, matches: Matches, keep: np.ndarray, page: np.nd
     """The hits of the page (positions into ``keep``, the allowed matches), with the words each
     matched when it may lack some, their stories' other reports and, if asked, how each score
     was made."""
-    docs = matches.docs[keep]
+    docs = matches.docs[keep[page]]  # the page's own docnums
     scores = factors.scores(text[page], page)
     terms = highlight_terms(matches.query, snapshot)
     marker = snapshot.marker(terms) if terms else None
     hits = []
     for n, position in enumerate(page):
-        hit = hit_json(snapshot, int(docs[position]), float(scores[n]), terms, marker)
+        hit = hit_json(snapshot, int(docs[n]), float(scores[n]), terms, marker)
         matched = matches.matched_words(int(keep[position]))
         if matched is not None:
             hit["matched_words"] = matched
         if request.collapse:
-            hit["story"] = story_json(snapshot, reports.get(int(docs[position]), NO_REPORTS))
+            hit["story"] = story_json(snapshot, reports.get(int(docs[n]), NO_REPORTS))
         if request.explain:
             hit["explain"] = {"text": round(float(text[position]), 4),
                               **{name: round(value, 4) for name, value in factors.at(position).items()},

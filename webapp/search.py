@@ -68,7 +68,7 @@ def run_search(snapshot: IndexSnapshot, request: SearchRequest, quality_weight: 
     page = leaders[offset : offset + request.per_page]
 
     shown = docs[page].tolist()
-    members = story_members(snapshot, matches, keep, factor, sort, shown) if request.collapse else {}
+    members = story_members(snapshot, matches, keep, docs, factor, sort, shown) if request.collapse else {}
     all_words, total_all_words = with_every_word(snapshot, matches, keep, total, request.collapse)
 
     facets = facet_counts(snapshot, matches.docs, docs, masks, request.collapse, request.facet_size)
